@@ -1,0 +1,58 @@
+"""The API application: `uvicorn --factory api.main:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems, spa
+from api.metrics import HttpMetrics, build_registry
+from api.publisher import CeleryPublisher
+from api.routers import auth, documents, health, jobs, search
+from api.state import AppState
+from shared.config import Settings, get_settings
+from shared.db import build_engine, build_session_factory
+from shared.documents.service import Intake
+from shared.logging import configure_logging
+from shared.providers.storage import build_blob_store
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_startup()
+    configure_logging(settings, service="api")
+
+    engine = build_engine(settings, application_name="workopti-api")
+    factory = build_session_factory(engine)
+    storage = build_blob_store(settings)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        factory=factory,
+        storage=storage,
+        publisher=CeleryPublisher(settings),
+        intake=Intake(settings, storage, factory),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings.spool_dir.mkdir(parents=True, exist_ok=True)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="WorkOpti",
+        version=settings.app.version,
+        summary="Upload documents; get their text, search and AI results.",
+        lifespan=lifespan,
+    )
+    app.state.workopti = state
+    app.state.metrics_registry = build_registry(state)
+    app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
+    problems.install(app)
+    for router in (auth.router, documents.router, jobs.router, search.router, health.router):
+        app.include_router(router)
+    spa.mount(app, settings.server.frontend_dist)
+    return app

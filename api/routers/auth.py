@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.auth import issue_dev_token, valid_user_id
+from api.deps import StateDep
+from api.routers import API_PREFIX
+from shared.config import AuthMode
+from shared.errors import Invalid, NotFound
+
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+
+
+class DevTokenRequest(BaseModel):
+    user_id: str = Field(min_length=1, max_length=128, examples=["alice"])
+    name: str | None = Field(None, max_length=255)
+    email: str | None = Field(None, max_length=320)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post("/dev-token", response_model=TokenOut, summary="Issue a local user token (dev mode only)")
+def dev_token(body: DevTokenRequest, state: StateDep) -> TokenOut:
+    if state.settings.auth.mode is not AuthMode.DEV:
+        raise NotFound("Dev tokens are only issued when AUTH_MODE=dev.", code="not_found")
+    if not valid_user_id(body.user_id):
+        raise Invalid("user_id may contain letters, digits and . _ @ + - only.", code="invalid_user_id")
+    token, ttl = issue_dev_token(state.settings.auth, body.user_id, body.name, body.email)
+    return TokenOut(access_token=token, expires_in=ttl)

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from api.deps import CurrentUser, SessionDep, StateDep
+from api.routers import API_PREFIX
+from api.upload import UploadDep
+from shared.documents import repository
+from shared.documents import service as documents
+from shared.documents.errors import DocumentNotFound
+from shared.documents.schemas import DocumentList, DocumentOut, PageList, ResultsOut
+from shared.errors import Invalid
+from shared.providers.storage import BlobNotFound
+from shared.providers.storage.base import iter_stream
+
+router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"])
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "pipeline": {
+                            "type": "string",
+                            "description": "Steps to run, comma-separated: extract (always), embed, ai. "
+                            "Default: extract,embed,ai.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+DocumentStatusFilter = Literal["queued", "processing", "ready", "failed", "cancelled"]
+
+
+def _etag(revision: int) -> str:
+    return f'W/"d-{revision}"'
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=DocumentOut,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Upload a document and queue its processing",
+    responses={
+        200: {"model": DocumentOut, "description": "The same file (or Idempotency-Key) was already uploaded"}
+    },
+)
+def upload_document(
+    request: Request,
+    response: Response,
+    upload: UploadDep,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> DocumentOut:
+    pipeline = documents.parse_pipeline(upload.fields.get("pipeline"))
+    accepted = state.intake.accept(
+        session,
+        user,
+        upload.file,
+        filename=upload.filename,
+        pipeline=pipeline,
+        idempotency_key=idempotency_key,
+    )
+    session.flush()
+    view = documents.document_view(session, accepted.document)
+    response.status_code = 202 if accepted.created else 200
+    response.headers["Location"] = str(request.url_for("get_document", document_id=accepted.document.id))
+    return view
+
+
+@router.get("", response_model=DocumentList, summary="The caller's documents, newest first")
+def list_documents(
+    user: CurrentUser,
+    session: SessionDep,
+    status: DocumentStatusFilter | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> DocumentList:
+    rows, next_cursor = repository.list_visible(session, user.id, status=status, limit=limit, cursor=cursor)
+    return DocumentList(items=[documents.summary_view(doc) for doc in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{document_id}",
+    response_model=DocumentOut,
+    summary="A document with its jobs (send If-None-Match to poll cheaply)",
+    responses={304: {"description": "Not modified since the ETag sent in If-None-Match"}},
+)
+def get_document(
+    document_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> DocumentOut | Response:
+    revision = repository.revision_of_visible(session, user.id, document_id)
+    if revision is None:
+        raise DocumentNotFound(f"Document {document_id} was not found.")
+    etag = _etag(revision)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    document = documents.get_document(session, user.id, document_id)
+    response.headers.update(headers)
+    return documents.document_view(session, document)
+
+
+@router.get("/{document_id}/pages", response_model=PageList, summary="The text of each page")
+def get_pages(
+    document_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    include: Annotated[Literal["lines"] | None, Query(description="lines: OCR lines with boxes")] = None,
+) -> PageList:
+    document = documents.get_document(session, user.id, document_id)
+    after = 0
+    if cursor is not None:
+        (raw,) = repository.decode_cursor(cursor, 1)
+        if not raw.isdigit():
+            raise Invalid("The cursor is not one this API issued.", code="invalid_cursor")
+        after = int(raw)
+    items, next_cursor = documents.page_views(
+        session, document, after=after, limit=limit, with_lines=include == "lines"
+    )
+    return PageList(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{document_id}/results", response_model=ResultsOut, summary="Summary, classification, fields")
+def get_results(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ResultsOut:
+    document = documents.get_document(session, user.id, document_id)
+    return documents.results_view(session, document)
+
+
+@router.get(
+    "/{document_id}/file",
+    summary="The original file",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_original(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep
+) -> StreamingResponse:
+    document = documents.get_document(session, user.id, document_id)
+    try:
+        stream = state.storage.open_read(document.blob_key)
+    except BlobNotFound as exc:
+        raise DocumentNotFound("The original file is no longer in storage.", code="file_missing") from exc
+    disposition = f"attachment; filename*=UTF-8''{quote(document.filename, safe='')}"
+    return StreamingResponse(
+        iter_stream(stream),
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(document.size_bytes),
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{document.sha256}"',
+        },
+    )
+
+
+@router.delete("/{document_id}", status_code=204, summary="Delete a document and everything made from it")
+def delete_document(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    documents.delete_document(session, user.id, document_id)
+    return Response(status_code=204)

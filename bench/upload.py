@@ -1,0 +1,160 @@
+"""Upload acceptance: requests/s and latency at 16 concurrent clients, against a bare FastAPI endpoint
+that streams the same multipart body to disk, both measured in this run on this machine.
+
+Our path does more per request (auth, hashing, type sniffing and validation, blob store, a database
+transaction, a broker publish); the baseline shows what the web stack alone costs.
+
+    python -m bench.upload [--requests 400] [--concurrency 16] [--size 65536]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.report import print_table
+from cli.stack.redis import free_port
+from cli.stack.stack import Stack, StackOptions
+
+BASELINE_APP = """
+import shutil, tempfile
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+@app.post("/upload", status_code=202)
+async def upload(file: UploadFile):
+    with tempfile.NamedTemporaryFile(dir="{spool}", delete=True) as out:
+        shutil.copyfileobj(file.file, out, 1024 * 1024)
+    return {{"ok": True}}
+"""
+
+
+def _payload(index: int, size: int) -> bytes:
+    line = f"benchmark document {index} " + os.urandom(8).hex() + "\n"
+    body = (line * (size // len(line) + 1))[:size]
+    return body.encode()
+
+
+async def _hammer(
+    url: str, headers: dict[str, str], total: int, concurrency: int, size: int
+) -> tuple[float, list[float], int]:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits, headers=headers) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                i = queue.get_nowait()
+                files = {"file": (f"doc-{i}.txt", _payload(i, size), "text/plain")}
+                started = time.perf_counter()
+                response = await client.post(url, files=files, data={"pipeline": "extract"})
+                latencies.append(time.perf_counter() - started)
+                if response.status_code not in (200, 202):
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, errors
+
+
+def _row(name: str, total: int, elapsed: float, latencies: list[float], errors: int) -> list[object]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return [
+        name,
+        total,
+        errors,
+        f"{total / elapsed:.1f}",
+        f"{statistics.median(ordered) * 1000:.1f}",
+        f"{p99 * 1000:.1f}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--size", type=int, default=64 * 1024)
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        spool = Path(tmp) / "spool"
+        spool.mkdir()
+        app_file = Path(tmp) / "baseline_app.py"
+        app_file.write_text(BASELINE_APP.format(spool=spool))
+        port = free_port()
+        baseline = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port), "--no-access-log",
+             "--log-level", "warning"],
+            cwd=tmp,
+        )  # fmt: skip
+        try:
+            _wait(f"http://127.0.0.1:{port}/docs")
+            asyncio.run(
+                _hammer(f"http://127.0.0.1:{port}/upload", {}, 32, args.concurrency, args.size)
+            )  # warm up
+            elapsed, latencies, errors = asyncio.run(
+                _hammer(f"http://127.0.0.1:{port}/upload", {}, args.requests, args.concurrency, args.size)
+            )
+            rows.append(_row("bare FastAPI, stream to disk", args.requests, elapsed, latencies, errors))
+        finally:
+            baseline.terminate()
+            baseline.wait()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="workopti-bench-"))
+    data_dir.chmod(0o755)
+    stack = Stack(StackOptions(data_dir=data_dir, api_port=free_port(), flower_port=None, workers=False,
+                               env={"DATABASE_URL": "", "REDIS_URL": ""}, fast_unsafe_database=False))  # fmt: skip
+    stack.start(wait=False)
+    try:
+        _wait(f"{stack.api_url}/health/ready")
+        token = httpx.post(f"{stack.api_url}/api/v1/auth/dev-token", json={"user_id": "bench"}).json()[
+            "access_token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{stack.api_url}/api/v1/documents"
+        asyncio.run(_hammer(url, headers, 32, args.concurrency, args.size))
+        elapsed, latencies, errors = asyncio.run(
+            _hammer(url, headers, args.requests, args.concurrency, args.size)
+        )
+        rows.append(_row("WorkOpti POST /api/v1/documents", args.requests, elapsed, latencies, errors))
+    finally:
+        stack.stop()
+
+    print_table(
+        f"Upload acceptance: {args.size // 1024} KiB text files, {args.concurrency} concurrent clients, "
+        "one server process each",
+        ["endpoint", "requests", "errors", "requests/s", "p50 ms", "p99 ms"],
+        rows,
+    )
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""A small client for the v1 HTTP API, used by the command line."""
+
+from __future__ import annotations
+
+import getpass
+import mimetypes
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+TERMINAL = {"ready", "failed", "cancelled"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        detail = problem.get("detail") or problem.get("title") or "request failed"
+        super().__init__(f"{status} {problem.get('code', 'error')}: {detail}")
+
+
+def default_api_url() -> str:
+    return os.environ.get("WORKOPTI_API_URL") or f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}"
+
+
+def default_user() -> str:
+    return os.environ.get("WORKOPTI_USER") or getpass.getuser()
+
+
+class _ProgressReader:
+    """Reports bytes as httpx reads the file, so the upload bar moves with the network, not before it."""
+
+    def __init__(self, handle: BinaryIO, report: Callable[[int], None]) -> None:
+        self._handle = handle
+        self._report = report
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._report(len(data))
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+
+@dataclass
+class Poll:
+    document: dict[str, Any] | None  # None when unchanged since the last ETag
+    etag: str | None
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60) -> None:
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self.token = token
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _check(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": response.text[:300]}
+            raise ApiError(response.status_code, problem)
+        return response
+
+    def sign_in_dev(self, user_id: str) -> None:
+        response = self._check(
+            self.http.post("/api/v1/auth/dev-token", json={"user_id": user_id, "name": user_id})
+        )
+        self.token = response.json()["access_token"]
+
+    def upload(
+        self, path: Path, *, pipeline: str | None = None, on_bytes: Callable[[int], None] | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Returns (document, created); created is False when the same file was already uploaded."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = {"pipeline": pipeline} if pipeline else None
+        with path.open("rb") as handle:
+            stream = _ProgressReader(handle, on_bytes) if on_bytes else handle
+            response = self._check(
+                self.http.post(
+                    "/api/v1/documents",
+                    files={"file": (path.name, stream, content_type)},  # type: ignore[dict-item]
+                    data=data,
+                    headers=self._headers(),
+                    timeout=None,
+                )
+            )
+        return response.json(), response.status_code == 202
+
+    def poll(self, document_id: str, etag: str | None = None) -> Poll:
+        headers = self._headers() | ({"If-None-Match": etag} if etag else {})
+        response = self.http.get(f"/api/v1/documents/{document_id}", headers=headers)
+        if response.status_code == 304:
+            return Poll(None, etag)
+        self._check(response)
+        return Poll(response.json(), response.headers.get("ETag"))
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        return self._check(self.http.get(f"/api/v1/documents/{document_id}", headers=self._headers())).json()
+
+    def results(self, document_id: str) -> dict[str, Any] | None:
+        response = self.http.get(f"/api/v1/documents/{document_id}/results", headers=self._headers())
+        if response.status_code == 404 and response.json().get("code") == "results_not_ready":
+            return None
+        return self._check(response).json()
+
+    def pages(self, document_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+            body = self._check(
+                self.http.get(
+                    f"/api/v1/documents/{document_id}/pages", params=params, headers=self._headers()
+                )
+            ).json()
+            items += body["items"]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return items

@@ -1,0 +1,264 @@
+"""`workopti`: run the whole product locally, submit documents and watch them from a terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli.client import TERMINAL, ApiClient, ApiError, default_api_url, default_user
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+ApiOption = Annotated[str, typer.Option("--api", help="API base URL", envvar="WORKOPTI_API_URL")]
+UserOption = Annotated[
+    str, typer.Option("--user", help="local user to act as (dev sign-in)", envvar="WORKOPTI_USER")
+]
+TokenOption = Annotated[str | None, typer.Option("--token", help="bearer token", envvar="WORKOPTI_TOKEN")]
+
+
+def _client(api: str, user: str, token: str | None) -> ApiClient:
+    client = ApiClient(api, token)
+    if token is None:
+        try:
+            client.sign_in_dev(user)
+        except ApiError as exc:
+            err.print(f"[red]could not sign in as {user!r}: {exc}. Pass --token or WORKOPTI_TOKEN.[/red]")
+            raise typer.Exit(2) from exc
+        except Exception as exc:
+            err.print(
+                f"[red]the API at {api} is unreachable ({type(exc).__name__}). Is `make run` running?[/red]"
+            )
+            raise typer.Exit(2) from exc
+    return client
+
+
+@app.command()
+def run(
+    api_port: Annotated[int, typer.Option(envvar="API_PORT")] = 8000,
+    flower_port: Annotated[int, typer.Option(envvar="FLOWER_PORT")] = 5555,
+    data_dir: Annotated[Path, typer.Option(envvar="WORKOPTI_DATA_DIR")] = Path(".data"),
+    host: Annotated[str, typer.Option(envvar="API_HOST")] = "127.0.0.1",
+    flower: Annotated[bool, typer.Option(help="start Flower")] = True,
+) -> None:
+    """Start everything: database, Redis, migrations, API, workers, beat and Flower. Ctrl-C stops it all."""
+    from cli.stack.stack import Stack, StackOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    stack = Stack(
+        StackOptions(
+            data_dir=data_dir, api_host=host, api_port=api_port,
+            flower_port=flower_port if flower else None, echo=sys.stdout,
+        )
+    )  # fmt: skip
+    try:
+        stack.start()
+        console.print()
+        console.print(f"[bold green]WorkOpti is up[/bold green]  (data in {stack.data_dir})")
+        console.print(f"  app and API  {stack.api_url}/")
+        console.print(f"  API docs     {stack.api_url}/docs")
+        console.print(f"  health       {stack.api_url}/health/status")
+        if stack.flower_url:
+            console.print(f"  Flower       {stack.flower_url}/")
+        console.print(f"  database     {stack.env['DATABASE_URL']}")
+        console.print(f"  broker       {stack.env['REDIS_URL']}")
+        console.print("Press Ctrl-C to stop.\n")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        console.print("stopped")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations to DATABASE_URL (deployments run this before new code takes traffic)."""
+    from shared.migrations.runner import upgrade
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        err.print("[red]DATABASE_URL is not set[/red]")
+        raise typer.Exit(2)
+    upgrade(url)
+    console.print("migrations applied")
+
+
+@app.command()
+def token(api: ApiOption = default_api_url(), user: UserOption = default_user()) -> None:
+    """Print a dev bearer token for USER (dev mode only)."""
+    client = _client(api, user, None)
+    print(client.token)
+
+
+@app.command()
+def submit(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    wait: Annotated[bool, typer.Option(help="follow each document until it is ready or failed")] = False,
+    pipeline: Annotated[str | None, typer.Option(help="steps, e.g. extract,embed,ai")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    poll_seconds: Annotated[float, typer.Option(help="seconds between status polls")] = 1.0,
+    api: ApiOption = default_api_url(),
+    user: UserOption = default_user(),
+    token: TokenOption = None,
+) -> None:
+    """Upload FILES; with --wait, show a progress bar per document and print the results."""
+    client = _client(api, user, token)
+    documents: dict[str, dict[str, Any]] = {}
+    failed_uploads = 0
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"), TimeElapsedColumn(),
+        console=err, transient=as_json,
+    ) as progress:  # fmt: skip
+        bars: dict[str, TaskID] = {}
+        for path in files:
+            bar = progress.add_task(path.name[:40], total=path.stat().st_size or 1, state="uploading")
+            try:
+                document, created = client.upload(
+                    path, pipeline=pipeline, on_bytes=lambda n, bar=bar: progress.advance(bar, n)
+                )
+            except ApiError as exc:
+                progress.update(bar, state=f"[red]refused: {exc}[/red]")
+                failed_uploads += 1
+                continue
+            documents[document["id"]] = document
+            bars[document["id"]] = bar
+            progress.update(
+                bar, total=1.0, completed=0, state="already uploaded" if not created else "queued"
+            )
+        if wait:
+            _follow(client, documents, progress, bars, poll_seconds)
+    if as_json:
+        payload = [_with_results(client, doc) if wait else doc for doc in documents.values()]
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        for document in documents.values():
+            _print_document(client, document, with_results=wait)
+    if failed_uploads or any(doc["status"] == "failed" for doc in documents.values()):
+        raise typer.Exit(1)
+
+
+def _follow(
+    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID],
+    poll_seconds: float,
+) -> None:  # fmt: skip
+    etags: dict[str, str | None] = dict.fromkeys(documents)
+    while any(doc["status"] not in TERMINAL for doc in documents.values()):
+        for document_id, document in documents.items():
+            if document["status"] in TERMINAL:
+                continue
+            polled = client.poll(document_id, etags[document_id])
+            etags[document_id] = polled.etag
+            if polled.document is not None:
+                documents[document_id] = polled.document
+                done, state = _progress_of(polled.document)
+                progress.update(bars[document_id], completed=done, state=state)
+        time.sleep(poll_seconds)
+
+
+def _progress_of(document: dict[str, Any]) -> tuple[float, str]:
+    jobs = document.get("jobs", [])
+    if not jobs:
+        return 1.0, document["status"]
+    done = sum(
+        1.0 if j["status"] in ("succeeded", "failed", "cancelled") else j["progress"] for j in jobs
+    ) / len(jobs)
+    active = [j for j in jobs if j["status"] in ("running", "retrying")]
+    if document["status"] in TERMINAL:
+        colour = {"ready": "green", "failed": "red"}.get(document["status"], "yellow")
+        return 1.0, f"[{colour}]{document['status']}[/{colour}]"
+    if active:
+        job = active[0]
+        retry = f" (attempt {job['attempts']})" if job["attempts"] > 1 else ""
+        return done, f"{job['kind']} {job['status']} {job['progress']:.0%}{retry}"
+    return done, document["status"]
+
+
+def _with_results(client: ApiClient, document: dict[str, Any]) -> dict[str, Any]:
+    if document["status"] == "ready" and "ai" in document.get("pipeline", []):
+        return {**document, "results": client.results(document["id"])}
+    return document
+
+
+def _print_document(client: ApiClient, document: dict[str, Any], *, with_results: bool) -> None:
+    colour = {"ready": "green", "failed": "red"}.get(document["status"], "yellow")
+    console.rule(f"{document['filename']}  [{colour}]{document['status']}[/{colour}]")
+    console.print(
+        f"id {document['id']}  {document['content_type']}  {document['size_bytes']:,} bytes  "
+        f"pages {document.get('page_count') or '-'}"
+    )
+    table = Table("job", "status", "attempts", "progress", "waited", "ran", "error", box=None)
+    for job in document.get("jobs", []):
+        error = job.get("error") or {}
+        table.add_row(
+            job["kind"], job["status"], f"{job['attempts']}/{job['max_attempts']}", f"{job['progress']:.0%}",
+            _ms(job.get("wait_ms")), _ms(job.get("run_ms")), error.get("message", ""),
+        )  # fmt: skip
+    console.print(table)
+    if not with_results or document["status"] != "ready":
+        return
+    results = client.results(document["id"]) if "ai" in document.get("pipeline", []) else None
+    if results:
+        classification = results.get("classification")
+        if classification:
+            console.print(f"[bold]class[/bold]    {classification['label']} ({classification['score']:.2f})")
+        console.print(f"[bold]summary[/bold]  {results['summary']}")
+        if results.get("keywords"):
+            console.print(f"[bold]keywords[/bold] {', '.join(results['keywords'])}")
+        for name, values in results.get("fields", {}).items():
+            if values:
+                console.print(f"[bold]{name}[/bold]  " + "; ".join(str(v.get("value")) for v in values[:8]))
+        console.print(f"[dim]made by {results['provider']} / {results['model']}[/dim]")
+
+
+def _ms(value: int | None) -> str:
+    return "-" if value is None else f"{value / 1000:.1f}s"
+
+
+@app.command()
+def status(
+    document_id: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    api: ApiOption = default_api_url(),
+    user: UserOption = default_user(),
+    token: TokenOption = None,
+) -> None:
+    """Show one document: its jobs and, once ready, its results."""
+    client = _client(api, user, token)
+    try:
+        document = client.document(document_id)
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(_with_results(client, document), indent=2, default=str))
+    else:
+        _print_document(client, document, with_results=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Domain and infrastructure shared by the API and the workers."""

@@ -1,0 +1,290 @@
+"""Documents: accepting an upload, reading what was made of it, deleting it and everything derived."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.config import Settings
+from shared.db.engine import session_scope
+from shared.db.outbox import enqueue, on_rollback
+from shared.documents import repository, sniff
+from shared.documents.errors import DocumentNotFound, IdempotencyKeyReused, ResultsNotReady
+from shared.documents.filenames import clean_filename
+from shared.documents.schemas import (
+    ClassificationOut,
+    DocumentOut,
+    DocumentSummaryOut,
+    JobDetailOut,
+    JobErrorOut,
+    JobEventOut,
+    JobOut,
+    PageOut,
+    ResultsOut,
+)
+from shared.documents.spool import SpooledFile
+from shared.errors import Invalid
+from shared.jobs import service as jobs
+from shared.jobs.states import JobKind
+from shared.messaging.tasks import purge_message
+from shared.models import BlobPurge, Document, Job, User
+from shared.providers.storage import BlobStore, document_prefix, original_key
+
+log = logging.getLogger(__name__)
+
+# An upload's blob is written before its row commits; if the process dies in between, this guard
+# (committed first) lets the sweeper remove the orphan once it falls due.
+_UPLOAD_GUARD = dt.timedelta(hours=1)
+
+
+def parse_pipeline(raw: str | None) -> list[JobKind]:
+    """'extract,embed,ai' (the default) or a subset that starts with extract."""
+    if raw is None or not raw.strip():
+        return [JobKind.EXTRACT, JobKind.EMBED, JobKind.AI]
+    names = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    try:
+        kinds = [JobKind(name) for name in names]
+    except ValueError as exc:
+        raise Invalid(
+            f"Unknown pipeline step in {raw!r}; steps are extract, embed and ai.", code="invalid_pipeline"
+        ) from exc
+    if JobKind.EXTRACT not in kinds:
+        raise Invalid("Every pipeline starts with extract.", code="invalid_pipeline")
+    return sorted(set(kinds), key=[JobKind.EXTRACT, JobKind.EMBED, JobKind.AI].index)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    document: Document
+    created: bool  # False when an earlier upload (same bytes or same Idempotency-Key) was returned
+
+
+class Intake:
+    """Turns a spooled upload into a stored blob, a document row and its queued jobs."""
+
+    def __init__(self, settings: Settings, storage: BlobStore, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.factory = factory
+
+    def identify(self, upload: SpooledFile, filename: str | None) -> tuple[str, sniff.FileType]:
+        """The clean filename and verified type; raises a 4xx domain error for anything refused."""
+        if upload.size == 0:
+            raise Invalid("The file is empty.", code="empty_file")
+        content_type = sniff.detect(upload.path, upload.head)
+        file_type = sniff.validate(upload.path, content_type, upload.size, self.settings.limits)
+        name = clean_filename(filename, fallback=f"upload{file_type.default_extension}")
+        sniff.check_extension(name, content_type)
+        return name, file_type
+
+    def existing(
+        self, session: Session, owner: User, upload: SpooledFile, idempotency_key: str | None
+    ) -> Document | None:
+        if idempotency_key:
+            previous = repository.by_idempotency_key(session, owner.id, idempotency_key)
+            if previous is not None:
+                if previous.sha256 != upload.sha256:
+                    raise IdempotencyKeyReused(
+                        "This Idempotency-Key was already used for a different file.",
+                        extra={"document_id": str(previous.id)},
+                    )
+                return previous
+        return repository.by_sha256(session, owner.id, upload.sha256)
+
+    def accept(
+        self,
+        session: Session,
+        owner: User,
+        upload: SpooledFile,
+        *,
+        filename: str | None,
+        pipeline: list[JobKind],
+        idempotency_key: str | None,
+    ) -> Accepted:
+        name, file_type = self.identify(upload, filename)
+        previous = self.existing(session, owner, upload, idempotency_key)
+        if previous is not None:
+            return Accepted(previous, created=False)
+
+        document_id = uuid.uuid4()
+        prefix = document_prefix(document_id)
+        with session_scope(self.factory) as guard_session:
+            guard = BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD)
+            guard_session.add(guard)
+            guard_session.flush()
+            guard_id = guard.id
+        self.storage.put_file(
+            original_key(document_id),
+            upload.path,
+            content_type=file_type.content_type,
+            metadata={"document_id": str(document_id), "sha256": upload.sha256},
+        )
+        document = Document(
+            id=document_id,
+            owner_id=owner.id,
+            filename=name,
+            content_type=file_type.content_type,
+            size_bytes=upload.size,
+            sha256=upload.sha256,
+            blob_key=original_key(document_id),
+            status="queued",
+            page_count=file_type.page_count,
+            pipeline=[kind.value for kind in pipeline],
+            idempotency_key=idempotency_key,
+        )
+        try:
+            with session.begin_nested():
+                session.add(document)
+                session.flush()
+        except IntegrityError:
+            # The same bytes (or key) arrived concurrently and the other upload won: answer with it.
+            self._forget_blob(prefix, guard_id)
+            previous = self.existing(session, owner, upload, idempotency_key)
+            if previous is None:
+                raise
+            return Accepted(previous, created=False)
+        jobs.create_pipeline(session, document_id, pipeline, self.settings.jobs)
+        session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
+        on_rollback(session, lambda: self._forget_blob(prefix, guard_id))
+        return Accepted(document, created=True)
+
+    def _forget_blob(self, prefix: str, guard_id: int) -> None:
+        try:
+            self.storage.delete_prefix(prefix)
+            with session_scope(self.factory) as cleanup:
+                cleanup.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
+        except Exception:
+            log.warning("could not remove the blob of an abandoned upload; the sweeper will", exc_info=True)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def get_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> Document:
+    document = repository.get_visible(session, user_id, document_id)
+    if document is None:
+        raise DocumentNotFound(f"Document {document_id} was not found.")
+    return document
+
+
+def job_view(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        document_id=job.document_id,
+        kind=job.kind,  # type: ignore[arg-type]
+        queue=job.queue,
+        status=job.status,  # type: ignore[arg-type]
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        progress=round(job.progress, 4),
+        error=JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        next_attempt_at=job.next_attempt_at,
+        wait_ms=job.wait_ms,
+        run_ms=job.run_ms,
+        depends_on=job.depends_on_id,
+    )
+
+
+def job_detail(session: Session, job: Job) -> JobDetailOut:
+    events = [
+        JobEventOut(status=e.status, attempt=e.attempt, worker=e.worker, detail=e.detail, at=e.at)
+        for e in repository.events_of(session, job.id)
+    ]
+    return JobDetailOut(**job_view(job).model_dump(), events=events)
+
+
+def document_view(session: Session, document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        filename=document.filename,
+        content_type=document.content_type,
+        size_bytes=document.size_bytes,
+        sha256=document.sha256,
+        status=document.status,  # type: ignore[arg-type]
+        page_count=document.page_count,
+        pipeline=list(document.pipeline),
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        jobs=[job_view(job) for job in repository.jobs_of(session, document.id)],
+    )
+
+
+def summary_view(document: Document) -> DocumentSummaryOut:
+    return DocumentSummaryOut(
+        id=document.id,
+        filename=document.filename,
+        content_type=document.content_type,
+        size_bytes=document.size_bytes,
+        status=document.status,
+        page_count=document.page_count,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+    )
+
+
+def page_views(
+    session: Session, document: Document, *, after: int, limit: int, with_lines: bool
+) -> tuple[list[PageOut], str | None]:
+    pages = repository.pages_of(session, document.id, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(pages) > limit:
+        pages = pages[:limit]
+        next_cursor = repository.encode_cursor(pages[-1].page_no)
+    views = [
+        PageOut(
+            page_no=p.page_no,
+            text=p.text,
+            source=p.source,  # type: ignore[arg-type]
+            confidence=p.confidence,
+            width=p.width,
+            height=p.height,
+            lines=p.lines if with_lines else None,  # type: ignore[arg-type]
+        )
+        for p in pages
+    ]
+    return views, next_cursor
+
+
+def results_view(session: Session, document: Document) -> ResultsOut:
+    result = repository.result_of(session, document.id)
+    if result is None:
+        raise ResultsNotReady("The AI results are not ready; the ai job has not succeeded yet.")
+    classification = (
+        ClassificationOut(label=result.classification_label, score=round(result.classification_score or 0, 4))
+        if result.classification_label
+        else None
+    )
+    return ResultsOut(
+        summary=result.summary,
+        classification=classification,
+        fields=result.fields,
+        keywords=result.keywords,
+        provider=result.provider,
+        model=result.model,
+        created_at=result.created_at,
+        updated_at=result.updated_at,
+    )
+
+
+# --- deletion -----------------------------------------------------------------------------------
+
+
+def delete_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    """The row and everything derived from it go in this transaction; its blobs go right after commit,
+    through a purge record the sweeper retries until the store confirms."""
+    document = get_document(session, user_id, document_id)
+    jobs.lock_document(session, document.id)
+    purge = BlobPurge(prefix=document_prefix(document.id))
+    session.add(purge)
+    session.delete(document)
+    session.flush()
+    enqueue(session, purge_message(purge.id))

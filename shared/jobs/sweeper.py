@@ -1,0 +1,143 @@
+"""The periodic sweep that keeps the database's view of jobs and the broker's in step.
+
+It releases retries whose backoff has passed, requeues jobs whose worker stopped renewing its lease
+(failing them once their attempts are used), republishes queued jobs whose message was lost (Redis
+restarted without its data, a publish failed after commit), and deletes blobs that are due to go.
+Every change is its own short transaction, so sweepers running side by side cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.config import JobSettings
+from shared.db.engine import session_scope
+from shared.db.outbox import TaskPublisher
+from shared.jobs import service
+from shared.jobs.states import JobStatus
+from shared.models import BlobPurge
+from shared.providers.storage import BlobStore
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    retried: int = 0
+    requeued: int = 0
+    failed: int = 0
+    republished: int = 0
+    purged: int = 0
+
+    def any(self) -> bool:
+        return any(vars(self).values())
+
+
+def sweep(
+    factory: sessionmaker[Session],
+    publisher: TaskPublisher,
+    storage: BlobStore,
+    settings: JobSettings,
+    broker_depths: Callable[[], dict[str, int | None]],
+) -> SweepReport:
+    report = SweepReport()
+    with factory() as session:
+        due = service.due_retries(session, _BATCH)
+    for job_id in due:
+        with session_scope(factory, publisher) as session:
+            report.retried += service.requeue_retry(session, job_id)
+
+    with factory() as session:
+        expired = service.expired_leases(session, _BATCH)
+    for job_id in expired:
+        with session_scope(factory, publisher) as session:
+            outcome = service.recover_expired(session, job_id)
+        if outcome is JobStatus.QUEUED:
+            report.requeued += 1
+        elif outcome is JobStatus.FAILED:
+            report.failed += 1
+
+    report.republished = _republish_lost(factory, publisher, settings, broker_depths)
+    report.purged = purge_due_blobs(factory, storage)
+    if report.any():
+        log.info("sweep: %s", report)
+    return report
+
+
+def _republish_lost(
+    factory: sessionmaker[Session],
+    publisher: TaskPublisher,
+    settings: JobSettings,
+    broker_depths: Callable[[], dict[str, int | None]],
+) -> int:
+    """When a queue holds fewer messages than the database has queued jobs for it, the difference was
+    lost: republish that many of the oldest, counting only jobs published long enough ago that their
+    message would have been claimed by now. A job whose message was not lost may be republished too;
+    its second delivery finds it claimed and does nothing."""
+    with factory() as session:
+        queued = service.queued_counts(session)
+    if not queued:
+        return 0
+    depths = broker_depths()
+    republished = 0
+    for queue, count in queued.items():
+        depth = depths.get(queue)
+        if depth is None:  # the broker did not answer: nothing can be published anyway
+            continue
+        missing = count - depth
+        if missing <= 0:
+            continue
+        with factory() as session:
+            stale = service.stale_queued(
+                session, queue, settings.republish_after_seconds, min(missing, _BATCH)
+            )
+        for job_id in stale:
+            with session_scope(factory, publisher) as session:
+                republished += service.republish(session, job_id)
+    return republished
+
+
+def purge_due_blobs(factory: sessionmaker[Session], storage: BlobStore) -> int:
+    with factory() as session:
+        due = session.scalars(
+            select(BlobPurge.id)
+            .where(BlobPurge.due_at <= func.now())
+            .order_by(BlobPurge.due_at)
+            .limit(_BATCH)
+        ).all()
+    return sum(purge_blobs(factory, storage, purge_id) for purge_id in due)
+
+
+def purge_blobs(factory: sessionmaker[Session], storage: BlobStore, purge_id: int) -> bool:
+    """Delete the blobs of one purge record; on failure, try again later with a growing delay."""
+    with factory() as session:
+        row = session.execute(
+            select(BlobPurge.prefix, BlobPurge.attempts).where(BlobPurge.id == purge_id)
+        ).first()
+    if row is None:
+        return False
+    try:
+        storage.delete_prefix(row.prefix)
+    except Exception as exc:
+        log.warning("could not delete blobs under %s: %s", row.prefix, exc)
+        delay = dt.timedelta(seconds=min(3600, 30 * 2**row.attempts))
+        with session_scope(factory) as session:
+            session.execute(
+                update(BlobPurge)
+                .where(BlobPurge.id == purge_id)
+                .values(
+                    attempts=BlobPurge.attempts + 1, last_error=str(exc)[:1000], due_at=func.now() + delay
+                )
+            )
+        return False
+    with session_scope(factory) as session:
+        session.execute(delete(BlobPurge).where(BlobPurge.id == purge_id))
+    return True

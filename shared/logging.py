@@ -1,0 +1,29 @@
+"""Process-wide logging: readable text locally, one JSON object per line where logs are collected."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from shared.config import Settings
+
+
+def configure_logging(settings: Settings, *, service: str) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if settings.app.log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                static_fields={"service": service, "environment": settings.app.environment.value},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.app.log_level.upper())
+    for noisy in ("httpx", "urllib3", "multipart", "python_multipart"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,22 @@
+"""The ORM models, one module per table; importing this package registers them all on Base.metadata."""
+
+from shared.models.blob_purge import BlobPurge
+from shared.models.chunk import Chunk, EmbeddingModel
+from shared.models.document import Document
+from shared.models.job import Job, JobEvent, JobTiming
+from shared.models.page import Page
+from shared.models.result import AiResult
+from shared.models.user import User
+
+__all__ = [
+    "AiResult",
+    "BlobPurge",
+    "Chunk",
+    "Document",
+    "EmbeddingModel",
+    "Job",
+    "JobEvent",
+    "JobTiming",
+    "Page",
+    "User",
+]

@@ -1,0 +1,97 @@
+"""Images: PNG and JPEG are one OCRed page; every TIFF frame is a page, decoded one at a time."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from shared.config import LimitsSettings
+from shared.pipeline.extract.base import ExtractedPage, UnreadableDocument, ocr_image
+from shared.providers.ocr import OcrProvider
+
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+class ImageReader:
+    """Reads the image header on open; decodes each frame only when its page is asked for."""
+
+    def __init__(self, path: Path, ocr: OcrProvider, limits: LimitsSettings, *, multi_frame: bool) -> None:
+        self._ocr = ocr
+        self._limits = limits
+        _allow_up_to(limits.max_image_pixels)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                self._image = Image.open(path)
+        except Image.DecompressionBombError as exc:
+            raise UnreadableDocument(
+                "image_too_large",
+                f"The image is larger than {limits.max_image_pixels:,} pixels, the most that can be processed.",
+            ) from exc
+        except UnidentifiedImageError as exc:
+            raise UnreadableDocument(
+                "image_unreadable", "The file is not an image that can be read."
+            ) from exc
+        except _DECODE_ERRORS as exc:
+            raise UnreadableDocument("image_unreadable", f"The image could not be read: {exc}.") from exc
+        try:
+            self.page_count = getattr(self._image, "n_frames", 1) if multi_frame else 1
+        except _DECODE_ERRORS as exc:
+            self.close()
+            raise UnreadableDocument("image_unreadable", f"The image could not be read: {exc}.") from exc
+        if self.page_count > limits.max_pages:
+            self.close()
+            raise UnreadableDocument(
+                "too_many_pages",
+                f"The image has {self.page_count} pages; at most {limits.max_pages} pages can be processed.",
+            )
+        self._check_size(1)
+
+    def pages(self, start_after: int = 0) -> Iterator[ExtractedPage]:
+        for index in range(max(0, start_after), self.page_count):
+            yield self._page(index)
+
+    def _page(self, index: int) -> ExtractedPage:
+        page_no = index + 1
+        try:
+            self._image.seek(index)
+            self._check_size(page_no)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                self._image.load()
+        except _DECODE_ERRORS as exc:
+            where = f"Page {page_no} of the image" if self.page_count > 1 else "The image"
+            raise UnreadableDocument("image_unreadable", f"{where} could not be read: {exc}.") from exc
+        return ocr_image(self._ocr, page_no, _upright(self._image) if index == 0 else self._image)
+
+    def _check_size(self, page_no: int) -> None:
+        width, height = self._image.size
+        if width * height > self._limits.max_image_pixels:
+            where = f"Page {page_no} of the image" if self.page_count > 1 else "The image"
+            raise UnreadableDocument(
+                "image_too_large",
+                f"{where} has {width}x{height} pixels; at most {self._limits.max_image_pixels:,} pixels "
+                "can be processed.",
+            )
+
+    def close(self) -> None:
+        self._image.close()
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Phone photos are stored sideways with an EXIF tag saying how to turn them; a broken tag is
+    ignored rather than failing a readable picture."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:
+        return image
+
+
+def _allow_up_to(max_pixels: int) -> None:
+    """Pillow refuses images above its own global limit when opening them; ours is checked per frame
+    (`_check_size`), so Pillow's is raised to ours when ours is higher, never lowered."""
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = max_pixels

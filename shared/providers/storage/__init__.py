@@ -1,0 +1,19 @@
+from shared.providers.storage.base import (
+    BlobNotFound,
+    BlobStore,
+    BlobStoreUnavailable,
+    document_prefix,
+    ocr_output_key,
+    original_key,
+)
+from shared.providers.storage.factory import build_blob_store
+
+__all__ = [
+    "BlobNotFound",
+    "BlobStore",
+    "BlobStoreUnavailable",
+    "build_blob_store",
+    "document_prefix",
+    "ocr_output_key",
+    "original_key",
+]

@@ -1,0 +1,40 @@
+"""The dependency direction is enforced, and heavy vendor SDKs stay out of processes that do not use them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_hold() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 5 kept, 0 broken" in result.stdout
+
+
+def _modules_after_import(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+HEAVY = {"torch", "sentence_transformers", "rapidocr_onnxruntime", "onnxruntime", "keybert", "transformers"}
+
+
+def test_the_api_starts_without_loading_models() -> None:
+    loaded = _modules_after_import("from api.main import create_app")
+    assert not HEAVY & loaded
+
+
+def test_the_worker_loads_models_only_when_a_job_needs_them() -> None:
+    loaded = _modules_after_import("import worker.tasks")
+    assert not HEAVY & loaded

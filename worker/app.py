@@ -1,0 +1,38 @@
+"""The Celery application. One image serves every queue; the command line picks the queue:
+
+    celery -A worker.app worker -Q ocr -n ocr@%h        (likewise embed, ai)
+    celery -A worker.app worker -Q maintenance -B -n maintenance@%h
+
+Configuration is a promise evaluated when Celery first needs it, so importing this module reads no
+environment and connects to nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from shared.config import get_settings
+from shared.messaging.celery_config import celery_config
+from shared.messaging.tasks import SWEEP_TASK
+
+
+def _config() -> dict[str, Any]:
+    settings = get_settings()
+    config = celery_config(settings)
+    interval = settings.jobs.sweep_interval_seconds
+    config["beat_schedule"] = {
+        "sweep": {
+            "task": SWEEP_TASK,
+            "schedule": interval,
+            # A sweep that could not start within one interval is superseded by the next.
+            "options": {"queue": "maintenance", "expires": max(1.0, interval)},
+        }
+    }
+    config["beat_schedule_filename"] = str(settings.app.data_dir.resolve() / "celerybeat-schedule")
+    return config
+
+
+app = Celery("workopti", include=["worker.tasks"])
+app.add_defaults(_config)
