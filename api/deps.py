@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.auth import verify
-from api.state import AppState
+from api.state import AppState, KnownUser
 from shared.auth.users import ensure_user
+from shared.db.engine import session_scope
 from shared.db.outbox import attach_outbox, flush_outbox, run_compensations
-from shared.models import User
 
 
 def get_state(request: Request) -> AppState:
@@ -49,11 +49,24 @@ _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/au
 def current_user(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
-) -> User:
+) -> KnownUser:
+    """The signed-in user. Looked up (or created) in a short transaction of its own, so no database
+    connection is held while a request body streams in and first-time users of concurrent requests do
+    not wait on each other's uncommitted insert; then remembered for a minute."""
     identity = verify(state.settings.auth, request.headers.get("authorization"))
-    return ensure_user(session, identity.subject, identity.name, identity.email)
+    known = state.users.get(identity.subject)
+    if (
+        known
+        and (identity.name or known.name) == known.name
+        and (identity.email or known.email) == known.email
+    ):
+        return known
+    with session_scope(state.factory) as session:
+        user = ensure_user(session, identity.subject, identity.name, identity.email)
+        known = KnownUser(user.id, user.subject, user.name, user.email)
+    state.users.put(known)
+    return known
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[KnownUser, Depends(current_user)]

@@ -19,7 +19,7 @@ def mount(app: FastAPI, dist: Path) -> None:
         def root() -> JSONResponse:
             return JSONResponse(
                 {"service": "workopti", "api": "/api/v1", "docs": "/docs", "health": "/health/ready",
-                 "app": f"the web app is not built ({index} is missing); run `make frontend`"}
+                 "app": f"no built web app at {index}"}
             )  # fmt: skip
 
         return

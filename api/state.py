@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -15,6 +17,37 @@ from shared.providers.embeddings import EmbeddingProvider
 from shared.providers.storage import BlobStore
 
 
+@dataclass(frozen=True)
+class KnownUser:
+    id: uuid.UUID
+    subject: str
+    name: str | None
+    email: str | None
+
+
+class UserCache:
+    """Subjects already seen, so a request by a known user costs no database round trip to identify."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, KnownUser]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, subject: str) -> KnownUser | None:
+        with self._lock:
+            entry = self._entries.get(subject)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, user: KnownUser) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[user.subject] = (time.monotonic(), user)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -23,6 +56,7 @@ class AppState:
     storage: BlobStore
     publisher: CeleryPublisher
     intake: Intake
+    users: UserCache = field(default_factory=lambda: UserCache(ttl_seconds=60))
     _embeddings: EmbeddingProvider | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -184,7 +184,6 @@ class LimitsSettings(BaseSettings):
     max_upload_bytes: int = Field(50 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", ge=1)
     max_pages: int = Field(2000, alias="MAX_PAGES_PER_DOCUMENT", ge=1)
     max_image_pixels: int = Field(80_000_000, alias="MAX_IMAGE_PIXELS", ge=1)
-    search_max_limit: int = Field(50, alias="SEARCH_MAX_LIMIT", ge=1)
 
 
 class JobSettings(BaseSettings):
@@ -206,7 +205,6 @@ class ServerSettings(BaseSettings):
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
     flower_port: int = Field(5555, alias="FLOWER_PORT")
-    public_url: str | None = Field(None, alias="PUBLIC_API_URL")
     frontend_dist: Path = Field(Path("frontend/dist"), alias="FRONTEND_DIST")
 
 

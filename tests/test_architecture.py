@@ -38,3 +38,10 @@ def test_the_api_starts_without_loading_models() -> None:
 def test_the_worker_loads_models_only_when_a_job_needs_them() -> None:
     loaded = _modules_after_import("import worker.tasks")
     assert not HEAVY & loaded
+
+
+def test_the_code_is_clean_by_ruff() -> None:
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr

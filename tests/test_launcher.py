@@ -4,6 +4,7 @@ stops every child it started, leaving no process behind."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,14 +39,25 @@ def test_run_starts_everything_and_sigterm_leaves_no_orphan() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        assert ready is not None and ready.status_code == 200, launcher.stdout.read() if launcher.stdout else ""
+        assert ready is not None and ready.status_code == 200, (
+            launcher.stdout.read() if launcher.stdout else ""
+        )
         assert httpx.get(f"http://127.0.0.1:{flower_port}/", timeout=5).status_code == 200
         assert set(status["workers"]) and {"ocr", "embed", "ai", "maintenance"} <= {
             q for queues in status["workers"].values() for q in queues
         }
         descendants = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in descendants)
-        for expected in ("postgres", "redis-server", "uvicorn", "-Q ocr", "-Q embed", "-Q ai", "-Q maintenance", "flower"):
+        for expected in (
+            "postgres",
+            "redis-server",
+            "uvicorn",
+            "-Q ocr",
+            "-Q embed",
+            "-Q ai",
+            "-Q maintenance",
+            "flower",
+        ):
             assert expected in names, expected
 
         launcher.send_signal(signal.SIGTERM)
@@ -59,3 +71,4 @@ def test_run_starts_everything_and_sigterm_leaves_no_orphan() -> None:
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -71,7 +71,7 @@ def upload_document(
     pipeline = documents.parse_pipeline(upload.fields.get("pipeline"))
     accepted = state.intake.accept(
         session,
-        user,
+        user.id,
         upload.file,
         filename=upload.filename,
         pipeline=pipeline,

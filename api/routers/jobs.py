@@ -7,17 +7,18 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep
 from api.routers import API_PREFIX
+from api.state import KnownUser
 from shared.documents import repository
 from shared.documents import service as documents
 from shared.documents.schemas import JobDetailOut, JobOut
 from shared.jobs import service as jobs
 from shared.jobs.errors import JobNotFound
-from shared.models import Job, User
+from shared.models import Job
 
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 
 
-def _visible(session: Session, user: User, job_id: uuid.UUID) -> Job:
+def _visible(session: Session, user: KnownUser, job_id: uuid.UUID) -> Job:
     job = repository.visible_job(session, user.id, job_id)
     if job is None:
         raise JobNotFound(f"Job {job_id} was not found.")

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import Settings
@@ -33,7 +33,7 @@ from shared.errors import Invalid
 from shared.jobs import service as jobs
 from shared.jobs.states import JobKind
 from shared.messaging.tasks import purge_message
-from shared.models import BlobPurge, Document, Job, User
+from shared.models import BlobPurge, Document, Job
 from shared.providers.storage import BlobStore, document_prefix, original_key
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,10 @@ class Intake:
         return name, file_type
 
     def existing(
-        self, session: Session, owner: User, upload: SpooledFile, idempotency_key: str | None
+        self, session: Session, owner_id: uuid.UUID, upload: SpooledFile, idempotency_key: str | None
     ) -> Document | None:
         if idempotency_key:
-            previous = repository.by_idempotency_key(session, owner.id, idempotency_key)
+            previous = repository.by_idempotency_key(session, owner_id, idempotency_key)
             if previous is not None:
                 if previous.sha256 != upload.sha256:
                     raise IdempotencyKeyReused(
@@ -95,63 +95,67 @@ class Intake:
                         extra={"document_id": str(previous.id)},
                     )
                 return previous
-        return repository.by_sha256(session, owner.id, upload.sha256)
+        return repository.by_sha256(session, owner_id, upload.sha256)
 
     def accept(
         self,
         session: Session,
-        owner: User,
+        owner_id: uuid.UUID,
         upload: SpooledFile,
         *,
         filename: str | None,
         pipeline: list[JobKind],
         idempotency_key: str | None,
     ) -> Accepted:
+        """`session` is the request's unit of work; it is first used only after the blob is stored, so
+        a request never holds two pooled connections at once (which can starve the pool under load)."""
         name, file_type = self.identify(upload, filename)
-        previous = self.existing(session, owner, upload, idempotency_key)
+        document_id = uuid.uuid4()
+        prefix = document_prefix(document_id)
+        with session_scope(self.factory) as short:
+            previous = self.existing(short, owner_id, upload, idempotency_key)
+            if previous is None:
+                guard = BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD)
+                short.add(guard)
+                short.flush()
+                guard_id = guard.id
         if previous is not None:
             return Accepted(previous, created=False)
 
-        document_id = uuid.uuid4()
-        prefix = document_prefix(document_id)
-        with session_scope(self.factory) as guard_session:
-            guard = BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD)
-            guard_session.add(guard)
-            guard_session.flush()
-            guard_id = guard.id
         self.storage.put_file(
             original_key(document_id),
             upload.path,
             content_type=file_type.content_type,
             metadata={"document_id": str(document_id), "sha256": upload.sha256},
         )
-        document = Document(
-            id=document_id,
-            owner_id=owner.id,
-            filename=name,
-            content_type=file_type.content_type,
-            size_bytes=upload.size,
-            sha256=upload.sha256,
-            blob_key=original_key(document_id),
-            status="queued",
-            page_count=file_type.page_count,
-            pipeline=[kind.value for kind in pipeline],
-            idempotency_key=idempotency_key,
-        )
-        try:
-            with session.begin_nested():
-                session.add(document)
-                session.flush()
-        except IntegrityError:
+        on_rollback(session, lambda: self._forget_blob(prefix, guard_id))
+        values = {
+            "id": document_id,
+            "owner_id": owner_id,
+            "filename": name,
+            "content_type": file_type.content_type,
+            "size_bytes": upload.size,
+            "sha256": upload.sha256,
+            "blob_key": original_key(document_id),
+            "status": "queued",
+            "page_count": file_type.page_count,
+            "pipeline": [kind.value for kind in pipeline],
+            "idempotency_key": idempotency_key,
+        }
+        # ON CONFLICT rather than catching the error: no savepoint round trips on the common path.
+        document = session.scalars(
+            insert(Document).values(**values).on_conflict_do_nothing().returning(Document)
+        ).one_or_none()
+        if document is None:
             # The same bytes (or key) arrived concurrently and the other upload won: answer with it.
-            self._forget_blob(prefix, guard_id)
-            previous = self.existing(session, owner, upload, idempotency_key)
+            previous = self.existing(session, owner_id, upload, idempotency_key)
             if previous is None:
-                raise
+                raise RuntimeError("the document conflicted with one that cannot be found")
+            self.storage.delete_prefix(prefix)
+            session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
             return Accepted(previous, created=False)
         jobs.create_pipeline(session, document_id, pipeline, self.settings.jobs)
         session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
-        on_rollback(session, lambda: self._forget_blob(prefix, guard_id))
         return Accepted(document, created=True)
 
     def _forget_blob(self, prefix: str, guard_id: int) -> None:

@@ -40,6 +40,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.jobs.time_limit_seconds,
         "task_soft_time_limit": max(1, settings.jobs.time_limit_seconds - 30),
         "worker_send_task_events": True,  # for Flower
-        "task_send_sent_event": True,
+        # No "sent" event: it costs every publisher (the API on each upload) a second Redis round trip,
+        # and the database already records when each job was queued.
+        "task_send_sent_event": False,
         "enable_utc": True,
     }

@@ -29,14 +29,17 @@ class LocalBlobStore:
             raise ValueError(f"blob keys may not end with {_META_SUFFIX}")
         return self.root.joinpath(*parts)
 
-    def _write_atomically(self, target: Path, write: Callable[[BinaryIO], object]) -> None:
+    def _write_atomically(
+        self, target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True
+    ) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 write(out)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:  # on disk before the database row that points at it commits
+                    os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -67,7 +70,9 @@ class LocalBlobStore:
 
     def _write_meta(self, target: Path, content_type: str, metadata: Mapping[str, str] | None) -> None:
         meta = json.dumps({"content_type": content_type, "metadata": dict(metadata or {})}).encode()
-        self._write_atomically(target.with_name(target.name + _META_SUFFIX), lambda out: out.write(meta))
+        # The sidecar is a convenience (the database has the content type): atomic, but not synced.
+        sidecar = target.with_name(target.name + _META_SUFFIX)
+        self._write_atomically(sidecar, lambda out: out.write(meta), durable=False)
 
     def open_read(self, key: str) -> BinaryIO:
         try:
