@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import text
 
 from api.state import AppState
-from shared.jobs.states import QUEUES
+from shared.messaging import broker
 
 CHECK_TIMEOUT_SECONDS = 3.0
 _pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
@@ -72,11 +72,4 @@ def run_checks(state: AppState) -> dict[str, CheckResult]:
 
 
 def queue_depths(state: AppState) -> dict[str, int | None]:
-    try:
-        with redis_client(state) as client:
-            pipe = client.pipeline()
-            for queue in QUEUES:
-                pipe.llen(queue)
-            return dict(zip(QUEUES, pipe.execute(), strict=True))
-    except redis.RedisError:
-        return dict.fromkeys(QUEUES)
+    return broker.queue_depths(state.settings.broker.require_url())

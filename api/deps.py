@@ -14,7 +14,6 @@ from api.auth import verify
 from api.state import AppState, KnownUser
 from shared.auth.users import ensure_user
 from shared.db.engine import session_scope
-from shared.db.outbox import attach_outbox, flush_outbox, run_compensations
 
 
 def get_state(request: Request) -> AppState:
@@ -25,18 +24,9 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
-    session = state.factory()
-    attach_outbox(session)
-    try:
+    """The request's unit of work; with scope="function" it commits before the response is sent."""
+    with session_scope(state.factory, state.publisher) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        run_compensations(session)
-        raise
-    finally:
-        session.close()
-    flush_outbox(session, state.publisher)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -9,7 +9,6 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
-import redis
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,8 +17,8 @@ from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
 from shared.jobs.errors import JobError, TransientJobError
 from shared.jobs.runner import JobRunner
-from shared.jobs.states import QUEUES
 from shared.logging import configure_logging
+from shared.messaging.broker import queue_depths
 from shared.pipeline.registry import Providers, build_steps
 from shared.providers.storage import BlobStore, build_blob_store
 from worker.publisher import CeleryPublisher
@@ -67,15 +66,7 @@ class Runtime:
         )
 
     def broker_depths(self) -> dict[str, int | None]:
-        try:
-            client = redis.Redis.from_url(self.settings.broker.require_url(), socket_timeout=3)
-            with client:
-                pipe = client.pipeline()
-                for queue in QUEUES:
-                    pipe.llen(queue)
-                return dict(zip(QUEUES, pipe.execute(), strict=True))
-        except redis.RedisError:
-            return dict.fromkeys(QUEUES)
+        return queue_depths(self.settings.broker.require_url())
 
 
 _runtime: Runtime | None = None

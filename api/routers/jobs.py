@@ -11,7 +11,7 @@ from api.state import KnownUser
 from shared.documents import repository
 from shared.documents import service as documents
 from shared.documents.schemas import JobDetailOut, JobOut
-from shared.jobs import service as jobs
+from shared.jobs import actions
 from shared.jobs.errors import JobNotFound
 from shared.models import Job
 
@@ -33,10 +33,10 @@ def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobDet
 @router.post("/{job_id}/retry", status_code=202, response_model=JobOut, summary="Run an ended job again")
 def retry_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobOut:
     _visible(session, user, job_id)
-    return documents.job_view(jobs.retry(session, job_id))
+    return documents.job_view(actions.retry(session, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job that has not ended")
 def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobOut:
     _visible(session, user, job_id)
-    return documents.job_view(jobs.cancel(session, job_id))
+    return documents.job_view(actions.cancel(session, job_id))

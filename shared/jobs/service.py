@@ -4,6 +4,9 @@ document row first, change the job with a conditional UPDATE, then re-derive the
 Locking the document first serialises every transition of one document's jobs (two jobs finishing at
 once cannot both see the other still running), and one lock order everywhere means no deadlocks.
 Messages for newly queued jobs go to the session's outbox and leave after commit.
+
+This module holds the rules and the worker's side (create, claim, lease, progress, complete, fail);
+`actions` holds what people ask for (retry, cancel) and `recovery` what the sweeper does.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 import logging
 import random
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, func, select, update
@@ -22,7 +25,7 @@ from shared.config import JobSettings
 from shared.db.outbox import enqueue
 from shared.jobs import timing
 from shared.jobs.backoff import retry_delay
-from shared.jobs.errors import ClaimLost, JobConflict, JobError, JobNotFound
+from shared.jobs.errors import ClaimLost, JobError
 from shared.jobs.states import (
     DEPENDS_ON,
     QUEUE_FOR_KIND,
@@ -90,7 +93,7 @@ def record_event(
     session.add(JobEvent(job_id=job_id, status=status.value, attempt=attempt, worker=worker, detail=detail))
 
 
-def _queue(session: Session, job_id: uuid.UUID, kind: str) -> None:
+def queue_job(session: Session, job_id: uuid.UUID, kind: str) -> None:
     enqueue(session, job_message(kind, job_id))
 
 
@@ -129,7 +132,7 @@ def create_pipeline(
     for job in by_kind.values():
         record_event(session, job.id, JobStatus(job.status), 0, None, None)
         if job.status == JobStatus.QUEUED.value:
-            _queue(session, job.id, job.kind)
+            queue_job(session, job.id, job.kind)
     return list(by_kind.values())
 
 
@@ -236,7 +239,7 @@ def complete(session: Session, claim: Claim) -> list[uuid.UUID]:
     ).all()
     for job_id, kind in released:
         record_event(session, job_id, JobStatus.QUEUED, 0, None, None)
-        _queue(session, job_id, kind)
+        queue_job(session, job_id, kind)
     refresh_document(session, claim.document_id)
     return [job_id for job_id, _ in released]
 
@@ -272,15 +275,15 @@ def fail(
     status = JobStatus.RETRYING if retry else JobStatus.FAILED
     record_event(session, claim.job_id, status, claim.attempt, claim.worker, f"{error.code}: {error.message}")
     if status is JobStatus.FAILED:
-        _end_failed(session, claim.job_id, claim.document_id, claim.kind)
+        end_failed(session, claim.job_id, claim.document_id, claim.kind)
     refresh_document(session, claim.document_id)
     return status
 
 
-def _end_failed(session: Session, job_id: uuid.UUID, document_id: uuid.UUID, kind: JobKind) -> None:
+def end_failed(session: Session, job_id: uuid.UUID, document_id: uuid.UUID, kind: JobKind) -> None:
     """A job that will not succeed leaves nothing half-written, and what waited on it will not run."""
     discard_outputs(session, document_id, kind)
-    _cancel_descendants(session, job_id, "upstream_failed", f"Skipped because the {kind.value} job failed.")
+    cancel_descendants(session, job_id, "upstream_failed", f"Skipped because the {kind.value} job failed.")
 
 
 def discard_outputs(session: Session, document_id: uuid.UUID, kind: JobKind) -> None:
@@ -293,7 +296,7 @@ def discard_outputs(session: Session, document_id: uuid.UUID, kind: JobKind) -> 
         session.execute(delete(AiResult).where(AiResult.document_id == document_id))
 
 
-def _descendants(session: Session, job_id: uuid.UUID) -> list[Job]:
+def descendants(session: Session, job_id: uuid.UUID) -> list[Job]:
     found: list[Job] = []
     frontier = [job_id]
     while frontier:
@@ -303,8 +306,8 @@ def _descendants(session: Session, job_id: uuid.UUID) -> list[Job]:
     return found
 
 
-def _cancel_descendants(session: Session, job_id: uuid.UUID, code: str, message: str) -> None:
-    for child in _descendants(session, job_id):
+def cancel_descendants(session: Session, job_id: uuid.UUID, code: str, message: str) -> None:
+    for child in descendants(session, job_id):
         if JobStatus(child.status).terminal:
             continue
         session.execute(
@@ -320,216 +323,3 @@ def _cancel_descendants(session: Session, job_id: uuid.UUID, code: str, message:
             )
         )
         record_event(session, child.id, JobStatus.CANCELLED, child.attempts, None, message)
-
-
-# --- what people ask for ----------------------------------------------------------------------
-
-
-def _locked_job(session: Session, job_id: uuid.UUID) -> Job:
-    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
-    if document_id is None or not lock_document(session, document_id):
-        raise JobNotFound(f"job {job_id} was not found")
-    job = session.get(Job, job_id, populate_existing=True)
-    if job is None:
-        raise JobNotFound(f"job {job_id} was not found")
-    return job
-
-
-def retry(session: Session, job_id: uuid.UUID) -> Job:
-    """Run an ended job again from scratch (its outputs are recomputed), and everything after it."""
-    job = _locked_job(session, job_id)
-    if not JobStatus(job.status).terminal:
-        raise JobConflict(
-            f"The {job.kind} job is {job.status}; only a finished, failed or cancelled job can be retried.",
-            code="job_active",
-        )
-    if job.depends_on_id is not None:
-        parent_status = session.scalar(select(Job.status).where(Job.id == job.depends_on_id))
-        if parent_status != JobStatus.SUCCEEDED.value:
-            raise JobConflict(
-                f"This job needs the job before it to succeed first (it is {parent_status}); retry that one.",
-                code="dependency_not_done",
-            )
-    discard_outputs(session, job.document_id, JobKind(job.kind))
-    session.execute(
-        update(Job)
-        .where(Job.id == job.id)
-        .values(_reset_values(JobStatus.QUEUED) | {"queued_at": func.now(), "published_at": func.now()})
-    )
-    record_event(session, job.id, JobStatus.QUEUED, 0, None, "retry requested")
-    _queue(session, job.id, job.kind)
-    for child in _descendants(session, job.id):
-        session.execute(update(Job).where(Job.id == child.id).values(_reset_values(JobStatus.WAITING)))
-        record_event(session, child.id, JobStatus.WAITING, 0, None, "waits for a retried job")
-    refresh_document(session, job.document_id)
-    session.refresh(job)
-    return job
-
-
-def _reset_values(status: JobStatus) -> dict[str, object]:
-    return {
-        "status": status.value,
-        "attempts": 0,
-        "progress": 0.0,
-        "error_code": None,
-        "error_message": None,
-        "worker": None,
-        "lease_expires_at": None,
-        "next_attempt_at": None,
-        "queued_at": None,
-        "published_at": None,
-        "started_at": None,
-        "finished_at": None,
-        "wait_ms": None,
-        "run_ms": None,
-        "updated_at": func.now(),
-    }
-
-
-def cancel(session: Session, job_id: uuid.UUID) -> Job:
-    """Stop a job that has not ended, and the jobs waiting on it. A running attempt notices at its
-    next fenced write and stops without writing more."""
-    job = _locked_job(session, job_id)
-    if JobStatus(job.status).terminal:
-        raise JobConflict(f"The {job.kind} job has already {job.status}.", code="job_finished")
-    session.execute(
-        update(Job)
-        .where(Job.id == job.id)
-        .values(
-            status=JobStatus.CANCELLED.value,
-            error_code="cancelled",
-            error_message="Cancelled on request.",
-            finished_at=func.now(),
-            lease_expires_at=None,
-            next_attempt_at=None,
-            updated_at=func.now(),
-        )
-    )
-    record_event(session, job.id, JobStatus.CANCELLED, job.attempts, None, "cancel requested")
-    _cancel_descendants(
-        session, job.id, "upstream_cancelled", f"Skipped because the {job.kind} job was cancelled."
-    )
-    refresh_document(session, job.document_id)
-    session.refresh(job)
-    return job
-
-
-# --- the sweeper's side -----------------------------------------------------------------------
-
-
-def due_retries(session: Session, limit: int) -> Sequence[uuid.UUID]:
-    return session.scalars(
-        select(Job.id)
-        .where(Job.status == JobStatus.RETRYING.value, Job.next_attempt_at <= func.now())
-        .order_by(Job.next_attempt_at)
-        .limit(limit)
-    ).all()
-
-
-def requeue_retry(session: Session, job_id: uuid.UUID) -> bool:
-    """retrying -> queued once its backoff has passed."""
-    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
-    if document_id is None or not lock_document(session, document_id):
-        return False
-    row = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RETRYING.value, Job.next_attempt_at <= func.now())
-        .values(
-            status=JobStatus.QUEUED.value,
-            next_attempt_at=None,
-            queued_at=func.now(),
-            published_at=func.now(),
-            updated_at=func.now(),
-        )
-        .returning(Job.kind, Job.attempts)
-    ).first()
-    if row is None:
-        return False
-    record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "backoff elapsed")
-    _queue(session, job_id, row.kind)
-    refresh_document(session, document_id)
-    return True
-
-
-def expired_leases(session: Session, limit: int) -> Sequence[uuid.UUID]:
-    return session.scalars(
-        select(Job.id)
-        .where(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < func.now())
-        .order_by(Job.lease_expires_at)
-        .limit(limit)
-    ).all()
-
-
-def recover_expired(session: Session, job_id: uuid.UUID) -> JobStatus | None:
-    """A running job whose worker stopped renewing its lease: queued again, or failed when it has
-    used all its attempts."""
-    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
-    if document_id is None or not lock_document(session, document_id):
-        return None
-    job = session.execute(
-        select(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < func.now())
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if job is None:
-        return None
-    who = f"The worker {job.worker}" if job.worker else "The worker"
-    message = f"{who} stopped responding during attempt {job.attempts}."
-    exhausted = job.attempts >= job.max_attempts
-    values: dict[str, object] = {
-        "error_code": "worker_lost",
-        "error_message": message + (" No attempts are left." if exhausted else " The job was queued again."),
-        "lease_expires_at": None,
-        "updated_at": func.now(),
-    }
-    if exhausted:
-        values |= {"status": JobStatus.FAILED.value, "finished_at": func.now()}
-        status = JobStatus.FAILED
-    else:
-        values |= {"status": JobStatus.QUEUED.value, "queued_at": func.now(), "published_at": func.now()}
-        status = JobStatus.QUEUED
-    session.execute(update(Job).where(Job.id == job.id).values(**values))
-    record_event(session, job.id, status, job.attempts, job.worker, message)
-    if status is JobStatus.QUEUED:
-        _queue(session, job.id, job.kind)
-    else:
-        _end_failed(session, job.id, job.document_id, JobKind(job.kind))
-    refresh_document(session, document_id)
-    return status
-
-
-def queued_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(Job.queue, func.count()).where(Job.status == JobStatus.QUEUED.value).group_by(Job.queue)
-    ).all()
-    return {queue: count for queue, count in rows}
-
-
-def stale_queued(session: Session, queue: str, older_than_seconds: int, limit: int) -> Sequence[uuid.UUID]:
-    """Queued jobs published long enough ago that a live message would have been claimed."""
-    return session.scalars(
-        select(Job.id)
-        .where(
-            Job.status == JobStatus.QUEUED.value,
-            Job.queue == queue,
-            (Job.published_at.is_(None))
-            | (Job.published_at < func.now() - dt.timedelta(seconds=older_than_seconds)),
-        )
-        .order_by(Job.published_at.nulls_first())
-        .limit(limit)
-    ).all()
-
-
-def republish(session: Session, job_id: uuid.UUID) -> bool:
-    """Send a queued job's message again. Harmless if the first one still arrives: claims are conditional."""
-    row = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
-        .values(published_at=func.now())
-        .returning(Job.kind, Job.attempts)
-    ).first()
-    if row is None:
-        return False
-    record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "message republished")
-    _queue(session, job_id, row.kind)
-    return True

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import JobSettings
 from shared.db.engine import session_scope
 from shared.db.outbox import TaskPublisher
-from shared.jobs import service
+from shared.jobs import recovery
 from shared.jobs.states import JobStatus
 from shared.models import BlobPurge
 from shared.providers.storage import BlobStore
@@ -50,16 +50,16 @@ def sweep(
 ) -> SweepReport:
     report = SweepReport()
     with factory() as session:
-        due = service.due_retries(session, _BATCH)
+        due = recovery.due_retries(session, _BATCH)
     for job_id in due:
         with session_scope(factory, publisher) as session:
-            report.retried += service.requeue_retry(session, job_id)
+            report.retried += recovery.requeue_retry(session, job_id)
 
     with factory() as session:
-        expired = service.expired_leases(session, _BATCH)
+        expired = recovery.expired_leases(session, _BATCH)
     for job_id in expired:
         with session_scope(factory, publisher) as session:
-            outcome = service.recover_expired(session, job_id)
+            outcome = recovery.recover_expired(session, job_id)
         if outcome is JobStatus.QUEUED:
             report.requeued += 1
         elif outcome is JobStatus.FAILED:
@@ -83,7 +83,7 @@ def _republish_lost(
     message would have been claimed by now. A job whose message was not lost may be republished too;
     its second delivery finds it claimed and does nothing."""
     with factory() as session:
-        queued = service.queued_counts(session)
+        queued = recovery.queued_counts(session)
     if not queued:
         return 0
     depths = broker_depths()
@@ -96,12 +96,12 @@ def _republish_lost(
         if missing <= 0:
             continue
         with factory() as session:
-            stale = service.stale_queued(
+            stale = recovery.stale_queued(
                 session, queue, settings.republish_after_seconds, min(missing, _BATCH)
             )
         for job_id in stale:
             with session_scope(factory, publisher) as session:
-                republished += service.republish(session, job_id)
+                republished += recovery.republish(session, job_id)
     return republished
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.db.outbox import attach_outbox, pending
-from shared.jobs import service
+from shared.jobs import actions, recovery, service
 from shared.jobs.backoff import retry_delay
 from shared.jobs.errors import ClaimLost, JobConflict, PermanentJobError, TransientJobError
 from shared.jobs.states import DocumentStatus, JobKind, JobStatus, derive_document_status
@@ -114,12 +114,12 @@ def test_a_transient_failure_backs_off_then_comes_back(session: Session) -> None
     assert dt.timedelta(seconds=5) <= job.next_attempt_at - now <= dt.timedelta(seconds=10)
     assert _status(session, document) == "processing"
 
-    assert not service.requeue_retry(session, extract.id)  # backoff has not passed
+    assert not recovery.requeue_retry(session, extract.id)  # backoff has not passed
     session.execute(
         update(Job).where(Job.id == extract.id).values(next_attempt_at=now - dt.timedelta(seconds=1))
     )
-    assert extract.id in service.due_retries(session, 10)
-    assert service.requeue_retry(session, extract.id)
+    assert extract.id in recovery.due_retries(session, 10)
+    assert recovery.requeue_retry(session, extract.id)
     assert _job(session, extract.id).status == "queued"
     second = service.claim(session, extract.id, "w", 60)
     assert second.attempt == 2
@@ -155,12 +155,12 @@ def test_a_permanent_failure_does_not_retry(session: Session) -> None:
 def test_cancel_stops_the_job_and_what_waits_on_it(session: Session) -> None:
     document, jobs = _pipeline(session)
     claim = service.claim(session, jobs[JobKind.EXTRACT].id, "w", 60)
-    service.cancel(session, jobs[JobKind.EXTRACT].id)
+    actions.cancel(session, jobs[JobKind.EXTRACT].id)
     assert _job(session, jobs[JobKind.EMBED].id).status == "cancelled"
     with pytest.raises(ClaimLost):  # the running attempt notices at its next write
         service.report_progress(session, claim, 0.5, 60)
     with pytest.raises(JobConflict) as conflict:
-        service.cancel(session, jobs[JobKind.EXTRACT].id)
+        actions.cancel(session, jobs[JobKind.EXTRACT].id)
     assert conflict.value.code == "job_finished"
     assert _status(session, document) == "cancelled"
 
@@ -171,18 +171,18 @@ def test_retry_reruns_an_ended_job_and_resets_what_follows(session: Session) -> 
     service.fail(session, claim, PermanentJobError("corrupt_file", "unreadable"), SETTINGS)
 
     with pytest.raises(JobConflict) as early:
-        service.retry(session, jobs[JobKind.EMBED].id)
+        actions.retry(session, jobs[JobKind.EMBED].id)
     assert early.value.code == "dependency_not_done"
 
     before = len(pending(session))
-    job = service.retry(session, jobs[JobKind.EXTRACT].id)
+    job = actions.retry(session, jobs[JobKind.EXTRACT].id)
     assert job.status == "queued" and job.attempts == 0 and job.error_code is None
     assert [m.queue for m in pending(session)[before:]] == ["ocr"]
     for kind in (JobKind.EMBED, JobKind.AI):
         assert _job(session, jobs[kind].id).status == "waiting"
     assert _status(session, document) == "queued"
     with pytest.raises(JobConflict) as active:
-        service.retry(session, jobs[JobKind.EXTRACT].id)
+        actions.retry(session, jobs[JobKind.EXTRACT].id)
     assert active.value.code == "job_active"
 
 
@@ -190,18 +190,18 @@ def test_a_job_whose_worker_died_is_requeued_then_failed_when_out_of_attempts(se
     _, jobs = _pipeline(session)
     extract = jobs[JobKind.EXTRACT].id
     service.claim(session, extract, "w-dead", 60)
-    assert service.recover_expired(session, extract) is None  # the lease is still good
+    assert recovery.recover_expired(session, extract) is None  # the lease is still good
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     session.execute(update(Job).where(Job.id == extract).values(lease_expires_at=past))
-    assert extract in service.expired_leases(session, 10)
-    assert service.recover_expired(session, extract) is JobStatus.QUEUED
+    assert extract in recovery.expired_leases(session, 10)
+    assert recovery.recover_expired(session, extract) is JobStatus.QUEUED
     job = _job(session, extract)
     assert job.status == "queued" and job.error_code == "worker_lost" and "w-dead" in job.error_message
 
     session.execute(update(Job).where(Job.id == extract).values(attempts=2))
     service.claim(session, extract, "w-dead-again", 60)
     session.execute(update(Job).where(Job.id == extract).values(lease_expires_at=past))
-    assert service.recover_expired(session, extract) is JobStatus.FAILED
+    assert recovery.recover_expired(session, extract) is JobStatus.FAILED
     assert _job(session, extract).status == "failed"
     assert _job(session, jobs[JobKind.EMBED].id).status == "cancelled"
 
@@ -209,15 +209,15 @@ def test_a_job_whose_worker_died_is_requeued_then_failed_when_out_of_attempts(se
 def test_lost_messages_are_republished_only_when_stale(session: Session) -> None:
     _, jobs = _pipeline(session)
     extract = jobs[JobKind.EXTRACT].id
-    assert extract not in service.stale_queued(session, "ocr", 30, 100)
+    assert extract not in recovery.stale_queued(session, "ocr", 30, 100)
     session.execute(
         update(Job)
         .where(Job.id == extract)
         .values(published_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
     )
-    assert extract in service.stale_queued(session, "ocr", 30, 100)
+    assert extract in recovery.stale_queued(session, "ocr", 30, 100)
     before = len(pending(session))
-    assert service.republish(session, extract)
+    assert recovery.republish(session, extract)
     assert [m.args for m in pending(session)[before:]] == [(str(extract),)]
     details = session.scalars(select(JobEvent.detail).where(JobEvent.job_id == extract)).all()
     assert "message republished" in details
@@ -301,7 +301,7 @@ def test_two_jobs_finishing_at_once_leave_the_document_ready(db_engine: Engine) 
                 # put both back to running for the next round
                 attach_outbox(check)
                 for kind in (JobKind.EMBED, JobKind.AI):
-                    service.retry(check, jobs[kind].id)
+                    actions.retry(check, jobs[kind].id)
                 claims = [service.claim(check, jobs[k].id, "w", 60) for k in (JobKind.EMBED, JobKind.AI)]
                 check.commit()
     finally:

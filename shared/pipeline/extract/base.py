@@ -65,6 +65,21 @@ def ocr_image(ocr: OcrProvider, page_no: int, image: Any) -> ExtractedPage:
     return ocr_page(page_no, ocr.recognize(image), image.width, image.height)
 
 
+class NativePages:
+    """A reader over pages already split in memory (DOCX and text files, at most the upload limit)."""
+
+    def __init__(self, pages: list[str]) -> None:
+        self._pages = pages
+        self.page_count = len(pages)
+
+    def pages(self, start_after: int = 0) -> Iterator[ExtractedPage]:
+        for index in range(max(0, start_after), self.page_count):
+            yield native_page(index + 1, self._pages[index])
+
+    def close(self) -> None:
+        self._pages = []
+
+
 def native_page(page_no: int, text: str) -> ExtractedPage:
     return ExtractedPage(
         page_no=page_no,

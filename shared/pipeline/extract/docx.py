@@ -13,9 +13,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from shared.pipeline.extract.base import (
-    ExtractedPage,
+    NativePages,
     UnreadableDocument,
-    native_page,
     split_long,
     trim_blank_pages,
 )
@@ -34,7 +33,7 @@ _RUN, _PARAGRAPH = qn("w:r"), qn("w:p")
 _PAGE_BREAK = None  # marks a page break in the stream of text blocks
 
 
-class DocxReader:
+class DocxReader(NativePages):
     """Parses the document once on open (at most the upload limit) and serves its pages from memory."""
 
     def __init__(self, path: Path) -> None:
@@ -49,15 +48,7 @@ class DocxReader:
                 "docx_unreadable",
                 "The Word document could not be read: the file is damaged or is not a DOCX.",
             ) from exc
-        self._pages = paginate(blocks)
-        self.page_count = len(self._pages)
-
-    def pages(self, start_after: int = 0) -> Iterator[ExtractedPage]:
-        for index in range(max(0, start_after), self.page_count):
-            yield native_page(index + 1, self._pages[index])
-
-    def close(self) -> None:
-        self._pages = []
+        super().__init__(paginate(blocks))
 
 
 def paginate(blocks: list[str | None]) -> list[str]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 from shared.pipeline.extract.base import (
-    ExtractedPage,
+    NativePages,
     UnreadableDocument,
-    native_page,
     split_long,
     trim_blank_pages,
 )
@@ -21,22 +19,14 @@ _TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 _PREFERRED_ON_TIE = ("cp1252", "latin_1", "iso8859_15")
 
 
-class TextReader:
+class TextReader(NativePages):
     """Decodes the file once on open (at most the upload limit) and serves its pages from memory."""
 
     def __init__(self, path: Path) -> None:
         text = decode_text(path.read_bytes())
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         pages = [piece for part in text.split("\f") for piece in split_long(part)]
-        self._pages = trim_blank_pages(pages)
-        self.page_count = len(self._pages)
-
-    def pages(self, start_after: int = 0) -> Iterator[ExtractedPage]:
-        for index in range(max(0, start_after), self.page_count):
-            yield native_page(index + 1, self._pages[index])
-
-    def close(self) -> None:
-        self._pages = []
+        super().__init__(trim_blank_pages(pages))
 
 
 def decode_text(data: bytes) -> str:

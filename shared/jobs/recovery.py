@@ -1,0 +1,139 @@
+"""The sweeper's side of the job state machine: retries whose backoff passed, jobs whose worker died,
+queued jobs whose message was lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shared.jobs.service import (
+    end_failed,
+    lock_document,
+    queue_job,
+    record_event,
+    refresh_document,
+)
+from shared.jobs.states import JobKind, JobStatus
+from shared.models import Job
+
+
+def due_retries(session: Session, limit: int) -> Sequence[uuid.UUID]:
+    return session.scalars(
+        select(Job.id)
+        .where(Job.status == JobStatus.RETRYING.value, Job.next_attempt_at <= func.now())
+        .order_by(Job.next_attempt_at)
+        .limit(limit)
+    ).all()
+
+
+def requeue_retry(session: Session, job_id: uuid.UUID) -> bool:
+    """retrying -> queued once its backoff has passed."""
+    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
+    if document_id is None or not lock_document(session, document_id):
+        return False
+    row = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.RETRYING.value, Job.next_attempt_at <= func.now())
+        .values(
+            status=JobStatus.QUEUED.value,
+            next_attempt_at=None,
+            queued_at=func.now(),
+            published_at=func.now(),
+            updated_at=func.now(),
+        )
+        .returning(Job.kind, Job.attempts)
+    ).first()
+    if row is None:
+        return False
+    record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "backoff elapsed")
+    queue_job(session, job_id, row.kind)
+    refresh_document(session, document_id)
+    return True
+
+
+def expired_leases(session: Session, limit: int) -> Sequence[uuid.UUID]:
+    return session.scalars(
+        select(Job.id)
+        .where(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < func.now())
+        .order_by(Job.lease_expires_at)
+        .limit(limit)
+    ).all()
+
+
+def recover_expired(session: Session, job_id: uuid.UUID) -> JobStatus | None:
+    """A running job whose worker stopped renewing its lease: queued again, or failed when it has
+    used all its attempts."""
+    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
+    if document_id is None or not lock_document(session, document_id):
+        return None
+    job = session.execute(
+        select(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < func.now())
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if job is None:
+        return None
+    who = f"The worker {job.worker}" if job.worker else "The worker"
+    message = f"{who} stopped responding during attempt {job.attempts}."
+    exhausted = job.attempts >= job.max_attempts
+    values: dict[str, object] = {
+        "error_code": "worker_lost",
+        "error_message": message + (" No attempts are left." if exhausted else " The job was queued again."),
+        "lease_expires_at": None,
+        "updated_at": func.now(),
+    }
+    if exhausted:
+        values |= {"status": JobStatus.FAILED.value, "finished_at": func.now()}
+        status = JobStatus.FAILED
+    else:
+        values |= {"status": JobStatus.QUEUED.value, "queued_at": func.now(), "published_at": func.now()}
+        status = JobStatus.QUEUED
+    session.execute(update(Job).where(Job.id == job.id).values(**values))
+    record_event(session, job.id, status, job.attempts, job.worker, message)
+    if status is JobStatus.QUEUED:
+        queue_job(session, job.id, job.kind)
+    else:
+        end_failed(session, job.id, job.document_id, JobKind(job.kind))
+    refresh_document(session, document_id)
+    return status
+
+
+def queued_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Job.queue, func.count()).where(Job.status == JobStatus.QUEUED.value).group_by(Job.queue)
+    ).all()
+    return {queue: count for queue, count in rows}
+
+
+def stale_queued(session: Session, queue: str, older_than_seconds: int, limit: int) -> Sequence[uuid.UUID]:
+    """Queued jobs published long enough ago that a live message would have been claimed."""
+    return session.scalars(
+        select(Job.id)
+        .where(
+            Job.status == JobStatus.QUEUED.value,
+            Job.queue == queue,
+            (Job.published_at.is_(None))
+            | (Job.published_at < func.now() - dt.timedelta(seconds=older_than_seconds)),
+        )
+        .order_by(Job.published_at.nulls_first())
+        .limit(limit)
+    ).all()
+
+
+def republish(session: Session, job_id: uuid.UUID) -> bool:
+    """Send a queued job's message again. Harmless if the first one still arrives: claims are conditional."""
+    row = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
+        .values(published_at=func.now())
+        .returning(Job.kind, Job.attempts)
+    ).first()
+    if row is None:
+        return False
+    record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "message republished")
+    queue_job(session, job_id, row.kind)
+    return True
