@@ -61,6 +61,8 @@ def run(
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both installed explicitly: a shell starting us in the background may have set SIGINT to ignored.
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     stack = Stack(
         StackOptions(
@@ -77,8 +79,8 @@ def run(
         console.print(f"  health       {stack.api_url}/health/status")
         if stack.flower_url:
             console.print(f"  Flower       {stack.flower_url}/")
-        console.print(f"  database     {stack.env['DATABASE_URL']}")
-        console.print(f"  broker       {stack.env['REDIS_URL']}")
+        console.print(f"  database     {stack.env['DATABASE_URL']}", soft_wrap=True)
+        console.print(f"  broker       {stack.env['REDIS_URL']}", soft_wrap=True)
         console.print("Press Ctrl-C to stop.\n")
         while True:
             time.sleep(3600)

@@ -168,3 +168,39 @@ def test_retry_and_cancel_work_over_http(user: ApiUser) -> None:
         assert _job(user, document_id, "embed")["error"]["code"] == "cancelled"
     else:
         assert final["status"] == "ready"
+
+
+def test_an_upload_while_redis_is_down_is_accepted_and_still_processed(user: ApiUser, stack: Stack) -> None:
+    """The row is the truth: a publish that fails after commit is repaired by the sweeper once the
+    broker is back (here the supervisor restarts the killed Redis, as a container platform would)."""
+    redis_process = stack.supervisor.processes["redis"]
+    old_pid = redis_process.pid
+    os.kill(old_pid, signal.SIGKILL)
+    response = user.upload("while-down.txt", make.txt(f"uploaded while the broker was down {time.time()}"))
+    assert response.status_code == 202, response.text
+    document = user.wait_for(response.json()["id"], timeout=180)
+    assert document["status"] == "ready"
+    assert redis_process.pid != old_pid  # it really was restarted
+
+
+def test_a_database_outage_is_a_503_then_everything_recovers(user: ApiUser, stack: Stack) -> None:
+    postgres = stack.supervisor.processes["postgres"]
+    os.kill(postgres.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    outage = None
+    while time.monotonic() < deadline:
+        outage = user.http.get("/api/v1/documents")
+        if outage.status_code == 503:
+            break
+        time.sleep(0.1)
+    assert outage is not None and outage.status_code == 503, outage.text
+    assert outage.json()["code"] == "database_unavailable" and outage.headers["Retry-After"]
+    ready = user.http.get("/health/ready")
+    assert ready.status_code in (200, 503)  # the supervisor may already have restarted it
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and user.http.get("/health/ready").status_code != 200:
+        time.sleep(0.5)
+    response = user.upload("after-outage.txt", make.txt(f"after the outage {time.time()}"))
+    assert response.status_code == 202, response.text
+    assert user.wait_for(response.json()["id"], timeout=180)["status"] == "ready"
