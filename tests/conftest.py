@@ -83,7 +83,7 @@ def database_url(stack: Stack) -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, pool_pre_ping=True)  # the fault tests restart PostgreSQL
     yield engine
     engine.dispose()
 
