@@ -5,9 +5,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := api,worker,flower,local-ml,embedded,cli,dev
+EXTRAS := api,worker,flower,local-ml,cloud,embedded,cli,dev
 # Reinstall whenever the project or its lock changes.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/lock.txt | sha1sum | cut -c1-12)
+# Azurite (the Azure Storage emulator) for the blob adapter tests, from the npm registry.
+AZURITE := tests/azurite/node_modules/.bin/azurite-blob
 
 .PHONY: help install run test lint bench lock clean
 
@@ -27,10 +29,14 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 install: $(STAMP)
 
+$(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
+	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
+	@touch $@
+
 run: install
 	$(BIN)/workopti run
 
-test: install
+test: install $(AZURITE)
 	$(BIN)/python -m pytest
 
 lint: install

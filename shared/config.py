@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _ENV = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -34,14 +34,19 @@ class AuthMode(enum.StrEnum):
 
 class OcrProviderName(enum.StrEnum):
     LOCAL = "local"
+    AZURE = "azure"  # Azure AI Document Intelligence
 
 
 class EmbeddingsProviderName(enum.StrEnum):
     LOCAL = "local"
+    OPENAI = "openai"
+    AZURE_OPENAI = "azure_openai"
 
 
 class LlmProviderName(enum.StrEnum):
     LOCAL = "local"
+    OPENAI = "openai"
+    AZURE_OPENAI = "azure_openai"
 
 
 class AppSettings(BaseSettings):
@@ -95,6 +100,15 @@ class StorageSettings(BaseSettings):
     model_config = _ENV
 
     local_dir: Path | None = Field(None, alias="LOCAL_STORAGE_DIR")
+    # Either selects Azure Blob Storage; the account URL authenticates with DefaultAzureCredential.
+    azure_connection_string: SecretStr | None = Field(None, alias="AZURE_STORAGE_CONNECTION_STRING")
+    azure_account_url: str | None = Field(None, alias="AZURE_STORAGE_ACCOUNT_URL")
+    azure_container: str = Field("workopti", alias="AZURE_STORAGE_CONTAINER", min_length=3, max_length=63)
+    sas_ttl_seconds: int = Field(300, alias="AZURE_STORAGE_SAS_TTL_SECONDS", ge=30, le=7 * 24 * 3600)
+
+    @property
+    def uses_azure(self) -> bool:
+        return bool(self.azure_connection_string or self.azure_account_url)
 
 
 class OcrSettings(BaseSettings):
@@ -105,6 +119,16 @@ class OcrSettings(BaseSettings):
     # A PDF page whose text layer has fewer letters and digits than this is treated as scanned.
     text_layer_min_chars: int = Field(16, alias="OCR_TEXT_LAYER_MIN_CHARS", ge=1)
     threads: int = Field(2, alias="OCR_THREADS", ge=1)
+    # Pages with a usable text layer are never OCRed unless this is set.
+    text_layer_pages: bool = Field(False, alias="OCR_TEXT_LAYER_PAGES")
+    azure_endpoint: str | None = Field(None, alias="AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT")
+    azure_key: SecretStr | None = Field(None, alias="AZURE_DOCUMENT_INTELLIGENCE_KEY")  # absent: Entra ID
+    azure_model: str = Field("prebuilt-read", alias="AZURE_DOCUMENT_INTELLIGENCE_MODEL")
+    # The service's limits (S0 tier): checked before a document is sent.
+    azure_max_bytes: int = Field(500 * 1024 * 1024, alias="AZURE_DOCUMENT_INTELLIGENCE_MAX_BYTES", ge=1)
+    azure_max_pages: int = Field(2000, alias="AZURE_DOCUMENT_INTELLIGENCE_MAX_PAGES", ge=1)
+    azure_pages_per_request: int = Field(50, alias="AZURE_DOCUMENT_INTELLIGENCE_PAGES_PER_REQUEST", ge=1)
+    azure_polling_seconds: float = Field(1.0, alias="AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS", gt=0)
 
 
 class EmbeddingsSettings(BaseSettings):
@@ -115,6 +139,8 @@ class EmbeddingsSettings(BaseSettings):
     chunk_tokens: int = Field(200, alias="CHUNK_TOKENS", ge=16)
     chunk_overlap_tokens: int = Field(40, alias="CHUNK_OVERLAP_TOKENS", ge=0)
     torch_threads: int = Field(2, alias="TORCH_THREADS", ge=1)
+    # Shorter vectors from models that support it (text-embedding-3-*); unset: the model's own size.
+    dimensions: int | None = Field(None, alias="EMBEDDING_DIMENSIONS", ge=1, le=16000)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> EmbeddingsSettings:
@@ -169,6 +195,30 @@ class LlmSettings(BaseSettings):
         return pairs
 
 
+class OpenAISettings(BaseSettings):
+    """OpenAI itself, or any server speaking its API at OPENAI_BASE_URL."""
+
+    model_config = _ENV
+
+    api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    embedding_model: str = Field("text-embedding-3-small", alias="OPENAI_EMBEDDING_MODEL")
+    chat_model: str = Field("gpt-4o-mini", alias="OPENAI_CHAT_MODEL")
+    timeout_seconds: float = Field(60.0, alias="OPENAI_TIMEOUT_SECONDS", gt=0)
+    # Retries inside the SDK (honouring retry-after); the job's own retries come on top.
+    max_retries: int = Field(2, alias="OPENAI_MAX_RETRIES", ge=0, le=10)
+
+
+class AzureOpenAISettings(BaseSettings):
+    model_config = _ENV
+
+    endpoint: str | None = Field(None, alias="AZURE_OPENAI_ENDPOINT")
+    api_key: SecretStr | None = Field(None, alias="AZURE_OPENAI_API_KEY")  # absent: Entra ID
+    api_version: str = Field("2024-10-21", alias="OPENAI_API_VERSION")
+    embedding_deployment: str | None = Field(None, alias="AZURE_OPENAI_EMBEDDING_DEPLOYMENT")
+    chat_deployment: str | None = Field(None, alias="AZURE_OPENAI_CHAT_DEPLOYMENT")
+
+
 class AuthSettings(BaseSettings):
     model_config = _ENV
 
@@ -221,6 +271,8 @@ class Settings:
         self.embeddings: EmbeddingsSettings = overrides.get("embeddings") or EmbeddingsSettings()  # type: ignore[assignment]
         self.llm: LlmSettings = overrides.get("llm") or LlmSettings()  # type: ignore[assignment]
         self.auth: AuthSettings = overrides.get("auth") or AuthSettings()  # type: ignore[assignment]
+        self.openai: OpenAISettings = overrides.get("openai") or OpenAISettings()  # type: ignore[assignment]
+        self.azure_openai: AzureOpenAISettings = overrides.get("azure_openai") or AzureOpenAISettings()  # type: ignore[assignment]
         self.limits: LimitsSettings = overrides.get("limits") or LimitsSettings()  # type: ignore[assignment]
         self.jobs: JobSettings = overrides.get("jobs") or JobSettings()  # type: ignore[assignment]
         self.server: ServerSettings = overrides.get("server") or ServerSettings()  # type: ignore[assignment]
@@ -247,6 +299,31 @@ class Settings:
             raise RuntimeError(
                 "AUTH_SECRET is the local placeholder; set a real secret outside ENVIRONMENT=local"
             )
+        problems = self.provider_problems()
+        if problems:
+            raise RuntimeError("incomplete provider configuration: " + "; ".join(problems))
+
+    def provider_problems(self) -> list[str]:
+        """What the chosen providers still need, each naming the variable to set."""
+        problems: list[str] = []
+        if self.ocr.provider is OcrProviderName.AZURE and not self.ocr.azure_endpoint:
+            problems.append("OCR_PROVIDER=azure needs AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT")
+        needs = (
+            ("EMBEDDINGS_PROVIDER", self.embeddings.provider, self.azure_openai.embedding_deployment,
+             "AZURE_OPENAI_EMBEDDING_DEPLOYMENT"),
+            ("LLM_PROVIDER", self.llm.provider, self.azure_openai.chat_deployment, "AZURE_OPENAI_CHAT_DEPLOYMENT"),
+        )  # fmt: skip
+        for setting, provider, deployment, deployment_var in needs:
+            if provider == "openai" and not self.openai.api_key:
+                problems.append(f"{setting}=openai needs OPENAI_API_KEY")
+            if provider == "azure_openai":
+                if not self.azure_openai.endpoint:
+                    problems.append(f"{setting}=azure_openai needs AZURE_OPENAI_ENDPOINT")
+                if not deployment:
+                    problems.append(f"{setting}=azure_openai needs {deployment_var}")
+        if self.storage.azure_connection_string and self.storage.azure_account_url:
+            problems.append("set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL, not both")
+        return problems
 
 
 @lru_cache(maxsize=1)
