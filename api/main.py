@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import problems, spa
 from api.metrics import HttpMetrics, build_registry
 from api.publisher import CeleryPublisher
-from api.routers import auth, documents, health, jobs, search
+from api.routers import auth, documents, health, jobs, search, usage
 from api.state import AppState
 from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_registry = build_registry(state)
     app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
     problems.install(app)
-    for router in (auth.router, documents.router, jobs.router, search.router, health.router):
+    for router in (auth.router, documents.router, jobs.router, search.router, usage.router, health.router):
         app.include_router(router)
     spa.mount(app, settings.server.frontend_dist)
     return app

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +17,7 @@ from api.checks import queue_depths
 from api.state import AppState
 from shared.jobs import timing
 from shared.models import Job
+from shared.usage import service as usage
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class JobCollector(Collector):
                 counts = session.execute(
                     select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
                 ).all()
+                spent = usage.totals(session)
         except Exception:
             log.warning("job metrics unavailable", exc_info=True)
             return
@@ -62,6 +64,21 @@ class JobCollector(Collector):
             if size is not None:
                 depth.add_metric([queue], size)
         yield depth
+        yield from _usage_families(spent)
+
+
+def _usage_families(rows: list[dict[str, object]]) -> Iterator[Metric]:
+    labels = ["provider", "model", "kind"]
+    families = {
+        "requests": CounterMetricFamily("workopti_provider_requests", "Calls to paid providers", labels=labels),
+        "input_tokens": CounterMetricFamily("workopti_provider_input_tokens", "Tokens sent to paid providers", labels=labels),
+        "output_tokens": CounterMetricFamily("workopti_provider_output_tokens", "Tokens paid providers generated", labels=labels),
+        "pages": CounterMetricFamily("workopti_provider_pages", "Pages paid OCR analysed", labels=labels),
+    }  # fmt: skip
+    for row in rows:
+        for name, family in families.items():
+            family.add_metric([str(row["provider"]), str(row["model"]), str(row["kind"])], float(row[name]))
+    yield from families.values()
 
 
 class HttpMetrics:

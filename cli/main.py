@@ -107,6 +107,42 @@ def migrate() -> None:
 
 
 @app.command()
+def reembed(
+    everything: Annotated[
+        bool, typer.Option("--all", help="re-embed documents that already have vectors")
+    ] = False,
+) -> None:
+    """Embed the library with the configured embeddings provider (after changing EMBEDDINGS_PROVIDER or
+    EMBEDDING_DIMENSIONS): registers the model, builds its vector index, and queues the embed job of
+    every document without its vectors. Old vectors stay until then; searches use the model that
+    embeds the query. Needs DATABASE_URL; the running workers do the work."""
+    from shared.config import Settings
+    from shared.db import build_engine, build_session_factory, session_scope
+    from shared.jobs.actions import requeue_embeddings
+    from shared.providers.embeddings import get_embedding_provider
+    from shared.search.vector_index import ensure_index, register_model
+
+    settings = Settings()
+    if not settings.db.url:
+        err.print("[red]DATABASE_URL is not set[/red]")
+        raise typer.Exit(2)
+    provider = get_embedding_provider(settings)
+    engine = build_engine(settings, application_name="workopti-reembed")
+    try:
+        with session_scope(build_session_factory(engine)) as session:
+            register_model(session, provider.key, provider.provider, provider.model, provider.dimensions)
+        index = ensure_index(engine, provider.key, provider.dimensions)
+        with session_scope(build_session_factory(engine)) as session:
+            queued = requeue_embeddings(session, provider.key, everything=everything)
+    finally:
+        engine.dispose()
+    console.print(
+        f"model {provider.key} ({provider.dimensions} dimensions), index {index or 'none: searched exactly'}"
+    )
+    console.print(f"{queued} embed job(s) queued; the sweeper publishes them within SWEEP_INTERVAL_SECONDS")
+
+
+@app.command()
 def token(api: ApiOption = default_api_url(), user: UserOption = default_user()) -> None:
     """Print a dev bearer token for USER (dev mode only)."""
     client = _client(api, user, None)

@@ -20,6 +20,9 @@ from shared.messaging.tasks import SWEEP_TASK
 
 def _config() -> dict[str, Any]:
     settings = get_settings()
+    problems = settings.provider_problems()
+    if problems:  # refuse to start rather than fail the first job
+        raise RuntimeError("incomplete provider configuration: " + "; ".join(problems))
     config = celery_config(settings)
     interval = settings.jobs.sweep_interval_seconds
     config["beat_schedule"] = {

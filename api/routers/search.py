@@ -8,7 +8,9 @@ from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep, StateDep
 from api.routers import API_PREFIX
+from shared.providers.usage import metering
 from shared.search.service import SearchMode, search
+from shared.usage.service import charge_user
 
 router = APIRouter(prefix=API_PREFIX, tags=["search"])
 
@@ -38,7 +40,9 @@ def search_documents(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     mode: SearchMode = SearchMode.HYBRID,
 ) -> SearchResults:
-    hits = search(session, user.id, q, limit=limit, mode=mode, embeddings=state.embeddings)
+    with metering() as meter:
+        hits = search(session, user.id, q, limit=limit, mode=mode, embeddings=state.embeddings)
+    charge_user(session, user.id, "search", meter.as_list())  # a cloud embedding of the query costs
     return SearchResults(
         items=[
             SearchHitOut(

@@ -14,6 +14,17 @@ class JobErrorOut(BaseModel):
     message: str
 
 
+class UsageOut(BaseModel):
+    """What a paid provider consumed; empty lists where everything ran locally."""
+
+    provider: str
+    model: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    pages: int
+
+
 class JobOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -33,6 +44,7 @@ class JobOut(BaseModel):
     wait_ms: int | None = Field(description="time the last attempt waited in its queue")
     run_ms: int | None = Field(description="time the last attempt ran")
     depends_on: uuid.UUID | None = None
+    usage: list[UsageOut] = Field(default_factory=list, description="over all attempts")
 
 
 class JobEventOut(BaseModel):
@@ -59,6 +71,7 @@ class DocumentOut(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     jobs: list[JobOut]
+    usage: list[UsageOut] = Field(default_factory=list, description="all jobs together")
 
 
 class DocumentSummaryOut(BaseModel):

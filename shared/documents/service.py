@@ -27,6 +27,7 @@ from shared.documents.schemas import (
     JobOut,
     PageOut,
     ResultsOut,
+    UsageOut,
 )
 from shared.documents.spool import SpooledFile
 from shared.errors import Invalid
@@ -35,6 +36,7 @@ from shared.jobs.states import JobKind
 from shared.messaging.tasks import purge_message
 from shared.models import BlobPurge, Document, Job
 from shared.providers.storage import BlobStore, document_prefix, original_key
+from shared.usage import service as usage
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,7 @@ def job_view(job: Job) -> JobOut:
         wait_ms=job.wait_ms,
         run_ms=job.run_ms,
         depends_on=job.depends_on_id,
+        usage=[UsageOut(**entry) for entry in job.usage or []],
     )
 
 
@@ -207,6 +210,7 @@ def job_detail(session: Session, job: Job) -> JobDetailOut:
 
 
 def document_view(session: Session, document: Document) -> DocumentOut:
+    jobs = [job_view(job) for job in repository.jobs_of(session, document.id)]
     return DocumentOut(
         id=document.id,
         filename=document.filename,
@@ -218,7 +222,10 @@ def document_view(session: Session, document: Document) -> DocumentOut:
         pipeline=list(document.pipeline),
         created_at=document.created_at,
         updated_at=document.updated_at,
-        jobs=[job_view(job) for job in repository.jobs_of(session, document.id)],
+        jobs=jobs,
+        usage=[
+            UsageOut(**entry) for entry in usage.merge(*([u.model_dump() for u in job.usage] for job in jobs))
+        ],
     )
 
 

@@ -17,8 +17,8 @@ from shared.jobs.service import (
     record_event,
     refresh_document,
 )
-from shared.jobs.states import JobKind, JobStatus
-from shared.models import Job
+from shared.jobs.states import TERMINAL_STATUSES, JobKind, JobStatus
+from shared.models import Chunk, Job
 
 
 def _locked_job(session: Session, job_id: uuid.UUID) -> Job:
@@ -108,3 +108,37 @@ def cancel(session: Session, job_id: uuid.UUID) -> Job:
     refresh_document(session, job.document_id)
     session.refresh(job)
     return job
+
+
+def requeue_embeddings(session: Session, model_key: str, *, everything: bool = False) -> int:
+    """Queue the embed job of every document whose text is ready and that has no vectors of
+    `model_key` yet (all of them with `everything`), keeping the vectors of other models: searches
+    keep working on the old model until the new one is complete.
+
+    The jobs are queued without a message; the sweeper publishes queued jobs that have none, so this
+    runs from any process that can reach the database.
+    """
+    extracted = (
+        select(Job.document_id)
+        .where(Job.kind == JobKind.EXTRACT.value, Job.status == JobStatus.SUCCEEDED.value)
+        .scalar_subquery()
+    )
+    candidates = select(Job).where(
+        Job.kind == JobKind.EMBED.value,
+        Job.status.in_([s.value for s in TERMINAL_STATUSES]),
+        Job.document_id.in_(extracted),
+    )
+    if not everything:
+        has_vectors = (
+            select(Chunk.document_id).where(Chunk.model_key == model_key).distinct().scalar_subquery()
+        )
+        candidates = candidates.where(Job.document_id.not_in(has_vectors))
+    count = 0
+    for job in session.scalars(candidates.order_by(Job.created_at)).all():
+        lock_document(session, job.document_id)
+        reset = _reset_values(JobStatus.QUEUED) | {"queued_at": func.now(), "published_at": None}
+        session.execute(update(Job).where(Job.id == job.id).values(reset))
+        record_event(session, job.id, JobStatus.QUEUED, 0, None, f"re-embedding with {model_key}")
+        refresh_document(session, job.document_id)
+        count += 1
+    return count

@@ -23,6 +23,7 @@ from shared.jobs import service
 from shared.jobs.errors import ClaimLost, JobError, TransientJobError
 from shared.jobs.service import Claim
 from shared.jobs.states import JobKind, JobStatus
+from shared.providers import usage
 
 log = logging.getLogger(__name__)
 
@@ -170,19 +171,20 @@ class JobRunner:
         step = self.steps[claim.kind]
         ctx = JobContext(claim, self.factory, self.settings)
         log.info("job %s (%s) attempt %d started", job_id, claim.kind.value, claim.attempt)
-        try:
-            with _Heartbeat(ctx, self.factory, self.settings.jobs.lease_seconds):
-                finalizer = step.run(ctx)
-                with session_scope(self.factory, self.publisher) as session:
-                    if finalizer is not None:
-                        finalizer(session)
-                    service.complete(session, claim)
-        except ClaimLost as lost:
-            log.info("job %s attempt %d stopped: %s", job_id, claim.attempt, lost)
-            return Outcome(job_id, "lost")
-        except Exception as exc:
-            error = self._as_job_error(exc)
-            return self._record_failure(step, ctx, error)
+        with usage.metering() as meter:
+            try:
+                with _Heartbeat(ctx, self.factory, self.settings.jobs.lease_seconds):
+                    finalizer = step.run(ctx)
+                    with session_scope(self.factory, self.publisher) as session:
+                        if finalizer is not None:
+                            finalizer(session)
+                        service.complete(session, claim, meter.as_list())
+            except ClaimLost as lost:
+                log.info("job %s attempt %d stopped: %s", job_id, claim.attempt, lost)
+                return Outcome(job_id, "lost")
+            except Exception as exc:
+                error = self._as_job_error(exc)
+                return self._record_failure(step, ctx, error, meter.as_list())
         log.info("job %s (%s) attempt %d succeeded", job_id, claim.kind.value, claim.attempt)
         return Outcome(job_id, JobStatus.SUCCEEDED.value)
 
@@ -196,11 +198,13 @@ class JobRunner:
         # Unknown faults get the benefit of the doubt (retried), bounded by max_attempts.
         return TransientJobError("unexpected_error", f"{type(exc).__name__}: {str(exc)[:500]}")
 
-    def _record_failure(self, step: Step, ctx: JobContext, error: JobError) -> Outcome:
+    def _record_failure(
+        self, step: Step, ctx: JobContext, error: JobError, spent: list[dict[str, object]]
+    ) -> Outcome:
         claim = ctx.claim
         try:
             with session_scope(self.factory, self.publisher) as session:
-                status = service.fail(session, claim, error, self.settings.jobs)
+                status = service.fail(session, claim, error, self.settings.jobs, usage=spent)
         except ClaimLost:
             return Outcome(str(claim.job_id), "lost")
         log.warning(

@@ -15,8 +15,9 @@ import datetime as dt
 import logging
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from shared.jobs.states import (
 )
 from shared.messaging.tasks import job_message
 from shared.models import AiResult, Chunk, Document, Job, JobEvent, Page
+from shared.usage.service import charge_job
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +205,7 @@ def report_progress(session: Session, claim: Claim, progress: float | None, leas
     )
 
 
-def complete(session: Session, claim: Claim) -> list[uuid.UUID]:
+def complete(session: Session, claim: Claim, usage: Sequence[dict[str, Any]] = ()) -> list[uuid.UUID]:
     """running -> succeeded, releasing the jobs that waited on it; returns their ids."""
     if not lock_document(session, claim.document_id):
         raise ClaimLost(f"document {claim.document_id} was deleted")
@@ -225,6 +227,7 @@ def complete(session: Session, claim: Claim) -> list[uuid.UUID]:
     if row is None:
         raise ClaimLost(f"job {claim.job_id} attempt {claim.attempt} no longer owns the job")
     timing.observe(session, claim.kind.value, "run", (row.run_ms or 0) / 1000)
+    charge_job(session, claim.job_id, usage)
     record_event(session, claim.job_id, JobStatus.SUCCEEDED, claim.attempt, claim.worker, None)
     released = session.execute(
         update(Job)
@@ -245,7 +248,12 @@ def complete(session: Session, claim: Claim) -> list[uuid.UUID]:
 
 
 def fail(
-    session: Session, claim: Claim, error: JobError, settings: JobSettings, rng: random.Random | None = None
+    session: Session,
+    claim: Claim,
+    error: JobError,
+    settings: JobSettings,
+    rng: random.Random | None = None,
+    usage: Sequence[dict[str, Any]] = (),
 ) -> JobStatus:
     """running -> retrying (transient, attempts left) or failed; returns the new status."""
     if not lock_document(session, claim.document_id):
@@ -272,6 +280,7 @@ def fail(
     if row is None:
         raise ClaimLost(f"job {claim.job_id} attempt {claim.attempt} no longer owns the job")
     timing.observe(session, claim.kind.value, "run", (row.run_ms or 0) / 1000)
+    charge_job(session, claim.job_id, usage)  # a failed attempt was still paid for
     status = JobStatus.RETRYING if retry else JobStatus.FAILED
     record_event(session, claim.job_id, status, claim.attempt, claim.worker, f"{error.code}: {error.message}")
     if status is JobStatus.FAILED:

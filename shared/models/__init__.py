@@ -6,6 +6,7 @@ from shared.models.document import Document
 from shared.models.job import Job, JobEvent, JobTiming
 from shared.models.page import Page
 from shared.models.result import AiResult
+from shared.models.usage import UsageCounter
 from shared.models.user import User
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "JobEvent",
     "JobTiming",
     "Page",
+    "UsageCounter",
     "User",
 ]

@@ -1,7 +1,9 @@
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, new_id
@@ -51,6 +53,9 @@ class Job(Base):
     # The last attempt's time in the queue and at work, in milliseconds.
     wait_ms: Mapped[int | None] = mapped_column(BigInteger)
     run_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # What paid providers consumed for this job over all its attempts: [{provider, model, requests,
+    # input_tokens, output_tokens, pages}]; empty for local providers.
+    usage: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 

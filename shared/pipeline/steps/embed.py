@@ -13,10 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.jobs.runner import Finalizer, JobContext
-from shared.models import Chunk, Document, EmbeddingModel, Page
+from shared.models import Chunk, Document, Page
 from shared.pipeline.chunking import TextChunk, chunk_pages
 from shared.pipeline.text import storable
 from shared.providers.embeddings import EmbeddingProvider
+from shared.search.vector_index import register_model
 
 _PAGE_BATCH = 50
 
@@ -32,7 +33,11 @@ class EmbedStep:
             page_count = (
                 session.scalar(select(Document.page_count).where(Document.id == ctx.document_id)) or 0
             )
-        ctx.write(lambda session: _register_model(session, provider))
+        ctx.write(
+            lambda session: register_model(
+                session, provider.key, provider.provider, provider.model, provider.dimensions
+            )
+        )
 
         max_tokens = min(settings.chunk_tokens, provider.max_input_tokens)
         overlap = min(settings.chunk_overlap_tokens, max_tokens // 2)
@@ -91,16 +96,6 @@ class EmbedStep:
 
     def discard(self, ctx: JobContext) -> None:
         """Chunks live only in the database, where the failed transition already removed them."""
-
-
-def _register_model(session: Session, provider: EmbeddingProvider) -> None:
-    session.execute(
-        insert(EmbeddingModel)
-        .values(
-            key=provider.key, provider=provider.provider, name=provider.model, dimensions=provider.dimensions
-        )
-        .on_conflict_do_nothing(index_elements=[EmbeddingModel.key])
-    )
 
 
 def _pages(ctx: JobContext) -> Iterator[tuple[int, str]]:

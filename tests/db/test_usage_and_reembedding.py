@@ -1,0 +1,110 @@
+"""Cost accounting across attempts, and queueing a library for a new embedding model."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.config import JobSettings
+from shared.db.outbox import pending
+from shared.jobs import actions, recovery, service
+from shared.jobs.errors import TransientJobError
+from shared.jobs.states import JobKind
+from shared.models import Chunk, EmbeddingModel, Job
+from shared.usage import service as usage
+from tests.db.conftest import make_document, make_user
+
+SETTINGS = JobSettings(JOB_MAX_ATTEMPTS=3)
+SPENT = [
+    {
+        "provider": "azure_openai",
+        "model": "chat",
+        "requests": 1,
+        "input_tokens": 900,
+        "output_tokens": 120,
+        "pages": 0,
+    }
+]
+
+
+def _pipeline(session: Session):
+    owner = make_user(session)
+    document = make_document(session, owner)
+    jobs = {
+        JobKind(j.kind): j for j in service.create_pipeline(session, document.id, list(JobKind), SETTINGS)
+    }
+    return owner, document, jobs
+
+
+def test_every_attempt_is_charged_to_the_job_and_its_owner(session: Session) -> None:
+    owner, _, jobs = _pipeline(session)
+    service.complete(session, service.claim(session, jobs[JobKind.EXTRACT].id, "w", 60))
+    ai = jobs[JobKind.AI].id
+    first = service.claim(session, ai, "w", 60)
+    service.fail(session, first, TransientJobError("provider_unavailable", "503"), SETTINGS, usage=SPENT)
+    session.execute(update(Job).where(Job.id == ai).values(status="queued"))
+    service.complete(session, service.claim(session, ai, "w", 60), SPENT)
+
+    job_usage = session.scalar(select(Job.usage).where(Job.id == ai))
+    assert job_usage == [
+        {
+            "provider": "azure_openai",
+            "model": "chat",
+            "requests": 2,
+            "input_tokens": 1800,
+            "output_tokens": 240,
+            "pages": 0,
+        }
+    ]
+    (row,) = usage.of_user(session, owner.id)
+    assert row["kind"] == "ai" and row["input_tokens"] == 1800 and row["requests"] == 2
+    assert usage.totals(session)  # what /health/metrics serves
+
+
+def test_local_work_costs_nothing(session: Session) -> None:
+    owner, _, jobs = _pipeline(session)
+    service.complete(session, service.claim(session, jobs[JobKind.EXTRACT].id, "w", 60), [])
+    assert session.scalar(select(Job.usage).where(Job.id == jobs[JobKind.EXTRACT].id)) == []
+    assert usage.of_user(session, owner.id) == []
+
+
+def test_usage_entries_merge_per_provider_and_model() -> None:
+    merged = usage.merge(
+        [{"provider": "a", "model": "m", "requests": 1, "input_tokens": 5}],
+        [
+            {"provider": "a", "model": "m", "requests": 2, "pages": 3},
+            {"provider": "b", "model": "m", "requests": 1},
+        ],
+    )
+    assert merged == [
+        {"provider": "a", "model": "m", "requests": 3, "input_tokens": 5, "output_tokens": 0, "pages": 3},
+        {"provider": "b", "model": "m", "requests": 1, "input_tokens": 0, "output_tokens": 0, "pages": 0},
+    ]
+
+
+def test_a_new_model_queues_every_document_without_its_vectors(session: Session) -> None:
+    done = []
+    for _ in range(3):
+        _, document, jobs = _pipeline(session)
+        for kind in JobKind:
+            service.complete(session, service.claim(session, jobs[kind].id, "w", 60))
+        done.append((document, jobs))
+    session.add(EmbeddingModel(key="openai:new", provider="openai", name="new", dimensions=3))
+    session.flush()
+    session.add(
+        Chunk(document_id=done[0][0].id, model_key="openai:new", chunk_no=0, page_start=1, page_end=1,
+              text="x", token_count=1, embedding=[1, 0, 0])
+    )  # fmt: skip
+    session.flush()
+    before = len(pending(session))
+
+    queued = actions.requeue_embeddings(session, "openai:new")
+    assert queued >= 2
+    mine = {jobs[JobKind.EMBED].id for _, jobs in done}
+    statuses = dict(session.execute(select(Job.id, Job.status).where(Job.id.in_(mine))).all())
+    assert statuses[done[0][1][JobKind.EMBED].id] == "succeeded"  # it already has the new vectors
+    assert statuses[done[1][1][JobKind.EMBED].id] == statuses[done[2][1][JobKind.EMBED].id] == "queued"
+    # No message yet: the sweeper publishes queued jobs that have none.
+    assert len(pending(session)) == before
+    assert session.scalar(select(Job.published_at).where(Job.id == done[1][1][JobKind.EMBED].id)) is None
+    assert done[1][1][JobKind.EMBED].id in recovery.stale_queued(session, "embed", 30, 100)
