@@ -67,5 +67,5 @@ class AppState:
                 if self._embeddings is None:
                     from shared.providers.embeddings import get_embedding_provider
 
-                    self._embeddings = get_embedding_provider(self.settings.embeddings)
+                    self._embeddings = get_embedding_provider(self.settings)
         return self._embeddings

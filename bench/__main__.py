@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.upload", "bench.dispatch", "bench.text_layer", "bench.ocr", "bench.embeddings")
+BENCHMARKS = (
+    "bench.upload",
+    "bench.dispatch",
+    "bench.text_layer",
+    "bench.ocr",
+    "bench.embeddings",
+    "bench.openai_embeddings",
+    "bench.azure_ocr",
+)
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from bench.report import print_table
-from shared.config import EmbeddingsSettings
+from shared.config import EmbeddingsSettings, Settings
 from shared.pipeline.chunking import chunk_pages
 from shared.providers.embeddings import get_embedding_provider
 from tests.documents import LOREM
@@ -56,7 +56,7 @@ def best_of(run) -> float:
 
 def main() -> None:
     settings = EmbeddingsSettings()
-    provider = get_embedding_provider(settings)
+    provider = get_embedding_provider(Settings(embeddings=settings))
     pages = document(60)
     max_tokens = min(settings.chunk_tokens, provider.max_input_tokens)
     chunks = list(chunk_pages(pages, provider.token_spans, max_tokens, settings.chunk_overlap_tokens))

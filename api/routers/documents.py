@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, SessionDep, StateDep
 from api.routers import API_PREFIX
@@ -174,6 +176,32 @@ def download_original(
             "ETag": f'"{document.sha256}"',
         },
     )
+
+
+class FileUrlOut(BaseModel):
+    url: str
+    direct: bool = Field(
+        description="true: straight from blob storage, no bearer token needed until it expires"
+    )
+    expires_at: dt.datetime | None
+
+
+@router.get("/{document_id}/file-url", response_model=FileUrlOut, summary="Where to download the original")
+def original_url(
+    document_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
+) -> FileUrlOut:
+    """A short-lived read-only link straight to blob storage when the store can issue one (Azure: a
+    SAS), so large downloads do not pass through the API; otherwise the API's own /file URL."""
+    document = documents.get_document(session, user.id, document_id)
+    ttl = state.settings.storage.sas_ttl_seconds
+    direct = state.storage.read_url(document.blob_key, ttl)
+    if direct is None:
+        return FileUrlOut(
+            url=str(request.url_for("download_original", document_id=document.id)),
+            direct=False,
+            expires_at=None,
+        )
+    return FileUrlOut(url=direct, direct=True, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl))
 
 
 @router.delete("/{document_id}", status_code=204, summary="Delete a document and everything made from it")

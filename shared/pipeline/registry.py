@@ -28,11 +28,11 @@ class Providers:
 
     @cached_property
     def embeddings(self) -> EmbeddingProvider:
-        return get_embedding_provider(self.settings.embeddings)
+        return get_embedding_provider(self.settings)
 
     @cached_property
     def analyzer(self) -> AnalysisProvider:
-        return get_analysis_provider(self.settings.llm, self.embeddings)
+        return get_analysis_provider(self.settings, self.embeddings)
 
 
 def build_steps(settings: Settings, storage: BlobStore, providers: Providers) -> dict[JobKind, Step]:

@@ -238,6 +238,14 @@ def test_the_original_downloads_byte_for_byte(processed) -> None:
     )
 
 
+def test_the_local_store_points_downloads_at_the_api(processed) -> None:
+    owner, finished, contents = processed
+    link = owner.http.get(f"/api/v1/documents/{finished['txt']['id']}/file-url").json()
+    assert link["direct"] is False and link["expires_at"] is None
+    assert link["url"].endswith(f"/api/v1/documents/{finished['txt']['id']}/file")
+    assert owner.http.get(link["url"]).content == contents["txt"]
+
+
 def test_metrics_expose_queue_wait_and_run_time_per_kind(processed, stack: Stack) -> None:
     owner, _, _ = processed
     body = owner.http.get(f"{stack.api_url}/health/metrics").text

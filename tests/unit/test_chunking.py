@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.config import EmbeddingsSettings
+from shared.config import EmbeddingsSettings, Settings
 from shared.pipeline.chunking import TextChunk, chunk_pages
 from shared.providers.embeddings import get_embedding_provider
 from tests.documents import LOREM
@@ -29,7 +29,7 @@ def numbered_pages(count: int, words_per_page: int) -> list[tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def model_spans():
-    return get_embedding_provider(EmbeddingsSettings()).token_spans
+    return get_embedding_provider(Settings(embeddings=EmbeddingsSettings())).token_spans
 
 
 def test_windows_cover_every_token_once_in_order_with_the_overlap():

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from shared.config import EmbeddingsSettings, LlmSettings
+from shared.config import EmbeddingsSettings, LlmSettings, Settings
 from shared.providers.embeddings import get_embedding_provider
 from shared.providers.llm import get_analysis_provider
 from shared.providers.llm.fields import extract_fields, parse_amount
@@ -92,12 +92,12 @@ Signed for Acme Logistics GmbH: ____________________   Signed for Northwind Trad
 
 @pytest.fixture(scope="module")
 def embeddings():
-    return get_embedding_provider(EmbeddingsSettings())
+    return get_embedding_provider(Settings(embeddings=EmbeddingsSettings()))
 
 
 @pytest.fixture(scope="module")
 def analyzer(embeddings):
-    return get_analysis_provider(LlmSettings(), embeddings)
+    return get_analysis_provider(Settings(llm=LlmSettings()), embeddings)
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -112,13 +112,13 @@ def test_embedding_provider_describes_its_model(embeddings):
     assert (embeddings.provider, embeddings.model) == ("local", "all-MiniLM-L6-v2")
     assert embeddings.dimensions == 384
     assert embeddings.max_input_tokens == 254
-    assert get_embedding_provider(EmbeddingsSettings()) is embeddings
+    assert get_embedding_provider(Settings(embeddings=EmbeddingsSettings())) is embeddings
 
 
 def test_vectors_are_unit_length_in_input_order_and_independent_of_batching(embeddings):
     texts = ["invoice payment due", "a bill that must be paid", "hiking in the mountains", "", "x" * 5000]
     vectors = embeddings.embed(texts)
-    small_batches = get_embedding_provider(EmbeddingsSettings(batch_size=2)).embed(texts)
+    small_batches = get_embedding_provider(Settings(embeddings=EmbeddingsSettings(batch_size=2))).embed(texts)
 
     assert len(vectors) == len(texts)
     assert all(len(v) == 384 and math.isclose(math.sqrt(cosine(v, v)), 1.0, rel_tol=1e-4) for v in vectors)

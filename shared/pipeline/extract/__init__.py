@@ -35,7 +35,8 @@ def open_document(
     """A reader for the file at `path`; raises UnreadableDocument when it cannot be read at all.
 
     The caller closes the reader. Each format's library is imported only when a file of that format
-    is opened.
+    is opened. When `ocr` also reads whole documents (a `DocumentOcrProvider`), PDFs, images and TIFFs
+    are sent to it as files, in batches of pages, rather than rendered and read a page at a time.
     """
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == PDF:
@@ -45,7 +46,7 @@ def open_document(
     if kind in (PNG, JPEG, TIFF):
         from shared.pipeline.extract.image import ImageReader
 
-        return ImageReader(path, ocr, limits, multi_frame=kind == TIFF)
+        return ImageReader(path, ocr, limits, multi_frame=kind == TIFF, content_type=kind)
     if kind == DOCX:
         from shared.pipeline.extract.docx import DocxReader
 

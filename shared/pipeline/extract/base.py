@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from shared.providers.ocr import OcrProvider, OcrResult
+from shared.providers.ocr import DocumentOcrProvider, OcrPage, OcrProvider, OcrResult
 
 PageSource = Literal["text_layer", "ocr", "native"]
 
@@ -26,6 +27,9 @@ class ExtractedPage:
     height: int | None
     lines: list[dict[str, Any]] | None  # OcrLine.as_dict() for OCR pages
     raw: dict[str, Any] | None  # OcrResult.raw for OCR pages
+    # Provider output that covers several pages (a document OCR request), by name, on the first page
+    # made from it: stored beside the pages as JSON documents.
+    artifacts: dict[str, dict[str, Any]] | None = None
 
 
 class UnreadableDocument(Exception):
@@ -47,7 +51,13 @@ class DocumentReader(Protocol):
     def close(self) -> None: ...
 
 
-def ocr_page(page_no: int, result: OcrResult, width: int, height: int) -> ExtractedPage:
+def ocr_page(
+    page_no: int,
+    result: OcrResult,
+    width: int,
+    height: int,
+    artifacts: dict[str, dict[str, Any]] | None = None,
+) -> ExtractedPage:
     return ExtractedPage(
         page_no=page_no,
         text=result.text,
@@ -57,12 +67,57 @@ def ocr_page(page_no: int, result: OcrResult, width: int, height: int) -> Extrac
         height=height,
         lines=[line.as_dict() for line in result.lines],
         raw=result.raw,
+        artifacts=artifacts,
     )
 
 
 def ocr_image(ocr: OcrProvider, page_no: int, image: Any) -> ExtractedPage:
     """OCR one PIL image as page `page_no`."""
     return ocr_page(page_no, ocr.recognize(image), image.width, image.height)
+
+
+def document_ocr(ocr: OcrProvider) -> DocumentOcrProvider | None:
+    """`ocr` when it reads whole documents, else None."""
+    return ocr if isinstance(ocr, DocumentOcrProvider) else None
+
+
+class AnalyzedPages:
+    """Pages read by a document OCR provider a batch per request and handed out one at a time.
+
+    Only the current batch is held, so memory is bounded by `pages_per_request` pages of results.
+    """
+
+    def __init__(self, ocr: DocumentOcrProvider, path: Path, content_type: str) -> None:
+        self._ocr = ocr
+        self._path = path
+        self._content_type = content_type
+        self._pending: dict[int, OcrPage] = {}
+
+    def holds(self, page_no: int) -> bool:
+        """Whether page `page_no` was read by the last request and not handed out yet."""
+        return page_no in self._pending
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, self._ocr.pages_per_request)
+
+    def page(self, page_no: int, batch: Callable[[], list[int] | None]) -> ExtractedPage:
+        """Page `page_no`, from the batch being handed out or else from a new request for `batch()`
+        (the pages to read with it, `page_no` first; None: the whole file)."""
+        artifacts = None
+        if page_no not in self._pending:
+            self._pending = {}
+            result = self._ocr.analyze(self._path, self._content_type, batch())
+            self._pending = dict(result.pages)
+            read = sorted(result.pages)
+            if read:
+                artifacts = {f"{self._ocr.name}-analyze-pages-{read[0]}-{read[-1]}": result.raw}
+        page = self._pending.pop(page_no, None)
+        if page is None:
+            raise UnreadableDocument(
+                "ocr_page_missing", f"Page {page_no} was not returned by the OCR service."
+            )
+        return ocr_page(page_no, page.result, page.width, page.height, artifacts)
 
 
 class NativePages:

@@ -1,4 +1,8 @@
-"""Images: PNG and JPEG are one OCRed page; every TIFF frame is a page, decoded one at a time."""
+"""Images: PNG and JPEG are one OCRed page; every TIFF frame is a page, decoded one at a time.
+
+A document OCR service gets the file itself (a TIFF with the frames to read, a batch per request); the
+frames are then never decoded here, only their headers checked against the pixel limit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,13 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.config import LimitsSettings
-from shared.pipeline.extract.base import ExtractedPage, UnreadableDocument, ocr_image
+from shared.pipeline.extract.base import (
+    AnalyzedPages,
+    ExtractedPage,
+    UnreadableDocument,
+    document_ocr,
+    ocr_image,
+)
 from shared.providers.ocr import OcrProvider
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
@@ -18,9 +28,20 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.Decompressio
 class ImageReader:
     """Reads the image header on open; decodes each frame only when its page is asked for."""
 
-    def __init__(self, path: Path, ocr: OcrProvider, limits: LimitsSettings, *, multi_frame: bool) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ocr: OcrProvider,
+        limits: LimitsSettings,
+        *,
+        multi_frame: bool,
+        content_type: str,
+    ) -> None:
         self._ocr = ocr
         self._limits = limits
+        service = document_ocr(ocr)
+        self._analyzed = AnalyzedPages(service, path, content_type) if service else None
+        self._multi_frame = multi_frame
         _allow_up_to(limits.max_image_pixels)
         try:
             with warnings.catch_warnings():
@@ -56,6 +77,9 @@ class ImageReader:
 
     def _page(self, index: int) -> ExtractedPage:
         page_no = index + 1
+        if self._analyzed is not None:
+            size = self._analyzed.batch_size
+            return self._analyzed.page(page_no, lambda: self._batch(index, size))
         try:
             self._image.seek(index)
             self._check_size(page_no)
@@ -66,6 +90,22 @@ class ImageReader:
             where = f"Page {page_no} of the image" if self.page_count > 1 else "The image"
             raise UnreadableDocument("image_unreadable", f"{where} could not be read: {exc}.") from exc
         return ocr_image(self._ocr, page_no, _upright(self._image) if index == 0 else self._image)
+
+    def _batch(self, index: int, size: int) -> list[int] | None:
+        """The frames to send with frame `index`, their sizes checked (headers only); None: the file's
+        only image."""
+        if not self._multi_frame:
+            return None
+        numbers = range(index + 1, min(index + size, self.page_count) + 1)
+        for page_no in numbers:
+            try:
+                self._image.seek(page_no - 1)
+            except _DECODE_ERRORS as exc:
+                raise UnreadableDocument(
+                    "image_unreadable", f"Page {page_no} of the image could not be read: {exc}."
+                ) from exc
+            self._check_size(page_no)
+        return list(numbers)
 
     def _check_size(self, page_no: int) -> None:
         width, height = self._image.size

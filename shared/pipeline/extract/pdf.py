@@ -1,7 +1,11 @@
-"""PDF pages: the text layer where it is usable, otherwise the page rendered and OCRed.
+"""PDF pages: the text layer where it is usable, otherwise the page OCRed.
+
+With a local OCR engine a page is rendered and read on its own. With a document OCR service the
+original file is sent with the pages to read, a batch of pages without a text layer per request, and
+the results are handed out in page order; a page with a usable text layer is never sent.
 
 One page is open at a time and its bitmap, text page and page handles are closed before the next one,
-so memory stays flat however long the document is.
+so memory stays flat however long the document is (plus one batch of results from a service).
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from shared.config import LimitsSettings, OcrSettings
-from shared.pipeline.extract.base import ExtractedPage, UnreadableDocument, ocr_image
+from shared.pipeline.extract.base import (
+    AnalyzedPages,
+    ExtractedPage,
+    UnreadableDocument,
+    document_ocr,
+    ocr_image,
+)
 from shared.providers.ocr import OcrProvider
 
 # PDFium is not thread-safe; every call into it in this process goes through this lock.
@@ -34,6 +44,8 @@ class PdfReader:
         self._ocr = ocr
         self._settings = ocr_settings
         self._limits = limits
+        service = document_ocr(ocr)
+        self._analyzed = AnalyzedPages(service, path, "application/pdf") if service else None
         with _PDFIUM_LOCK:
             try:
                 self._pdf = pdfium.PdfDocument(path)
@@ -56,22 +68,12 @@ class PdfReader:
 
     def _page(self, index: int) -> ExtractedPage:
         page_no = index + 1
-        with _PDFIUM_LOCK:
-            try:
-                page = self._pdf[index]
-            except pdfium.PdfiumError as exc:
-                raise UnreadableDocument(
-                    "pdf_page_unreadable", f"Page {page_no} of the PDF could not be read."
-                ) from exc
+        if self._analyzed is not None and self._analyzed.holds(page_no):
+            return self._analyzed.page(page_no, lambda: [page_no])
+        page = self._open(index)
         try:
-            with _PDFIUM_LOCK:
-                width, height = page.get_size()
-                textpage = page.get_textpage()
-                try:
-                    text = _clean(textpage.get_text_range())
-                finally:
-                    textpage.close()
-            if has_usable_text(text, self._settings.text_layer_min_chars):
+            width, height, text = _read_text_layer(page)
+            if not self._needs_ocr(text):
                 return ExtractedPage(
                     page_no=page_no,
                     text=text,
@@ -82,10 +84,43 @@ class PdfReader:
                     lines=None,
                     raw=None,
                 )
+            if self._analyzed is not None:
+                size = self._analyzed.batch_size
+                return self._analyzed.page(page_no, lambda: self._batch(index, size))
             return self._ocr_page(page, page_no, width, height)
         finally:
             with _PDFIUM_LOCK:
                 page.close()
+
+    def _open(self, index: int) -> pdfium.PdfPage:
+        with _PDFIUM_LOCK:
+            try:
+                return self._pdf[index]
+            except pdfium.PdfiumError as exc:
+                raise UnreadableDocument(
+                    "pdf_page_unreadable", f"Page {index + 1} of the PDF could not be read."
+                ) from exc
+
+    def _needs_ocr(self, text: str) -> bool:
+        return self._settings.text_layer_pages or not has_usable_text(
+            text, self._settings.text_layer_min_chars
+        )
+
+    def _batch(self, index: int, size: int) -> list[int]:
+        """Page `index + 1` and the next pages that need OCR, `size` pages at most; the pages looked at
+        on the way are closed again (their text layers are read again when their turn comes)."""
+        batch = [index + 1]
+        ahead = index + 1
+        while len(batch) < size and ahead < self.page_count:
+            page = self._open(ahead)
+            try:
+                if self._needs_ocr(_read_text_layer(page)[2]):
+                    batch.append(ahead + 1)
+            finally:
+                with _PDFIUM_LOCK:
+                    page.close()
+            ahead += 1
+        return batch
 
     def _ocr_page(self, page: pdfium.PdfPage, page_no: int, width: float, height: float) -> ExtractedPage:
         scale = render_scale(width, height, self._settings.render_dpi, self._limits.max_image_pixels)
@@ -101,6 +136,17 @@ class PdfReader:
     def close(self) -> None:
         with _PDFIUM_LOCK:
             self._pdf.close()
+
+
+def _read_text_layer(page: pdfium.PdfPage) -> tuple[float, float, str]:
+    """The page's size in points and its text layer, cleaned."""
+    with _PDFIUM_LOCK:
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        try:
+            return width, height, _clean(textpage.get_text_range())
+        finally:
+            textpage.close()
 
 
 def render_scale(width_pt: float, height_pt: float, dpi: int, max_pixels: int) -> float:

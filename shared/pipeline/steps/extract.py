@@ -83,18 +83,11 @@ class ExtractStep:
             raise TransientJobError("storage_unavailable", f"Blob storage could not be read: {exc}") from exc
 
     def _store(self, ctx: JobContext, page: ExtractedPage, total: int) -> None:
+        # Written before the page row: a stored page always has its provider output beside it.
+        for name, document in (page.artifacts or {}).items():
+            self._put_json(f"{document_prefix(ctx.document_id)}ocr/{name}.json", document)
         if page.raw is not None:
-            # Written before the page row: a stored page always has its provider output beside it.
-            try:
-                self.storage.put_bytes(
-                    ocr_output_key(ctx.document_id, page.page_no),
-                    json.dumps(page.raw).encode(),
-                    content_type="application/json",
-                )
-            except BlobStoreUnavailable as exc:
-                raise TransientJobError(
-                    "storage_unavailable", f"Blob storage could not be written: {exc}"
-                ) from exc
+            self._put_json(ocr_output_key(ctx.document_id, page.page_no), page.raw)
         values = {
             "document_id": ctx.document_id,
             "page_no": page.page_no,
@@ -115,6 +108,14 @@ class ExtractStep:
             session.execute(stmt)
 
         ctx.write(upsert, progress=page.page_no / max(total, 1))
+
+    def _put_json(self, key: str, document: dict) -> None:
+        try:
+            self.storage.put_bytes(key, json.dumps(document).encode(), content_type="application/json")
+        except BlobStoreUnavailable as exc:
+            raise TransientJobError(
+                "storage_unavailable", f"Blob storage could not be written: {exc}"
+            ) from exc
 
     def discard(self, ctx: JobContext) -> None:
         self.storage.delete_prefix(document_prefix(ctx.document_id) + "ocr/")

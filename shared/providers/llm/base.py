@@ -32,3 +32,15 @@ class AnalysisProvider(Protocol):
     def analyze(self, pages: Sequence[tuple[int, str]]) -> Analysis:
         """Analysis of (page_no, text) pages in page order."""
         ...
+
+
+def cap_pages(pages: Sequence[tuple[int, str]], max_chars: int) -> list[tuple[int, str]]:
+    """The pages cut to `max_chars` characters in total."""
+    capped: list[tuple[int, str]] = []
+    used = 0
+    for page_no, text in pages:
+        if used >= max_chars:
+            break
+        capped.append((page_no, text[: max_chars - used]))
+        used += len(capped[-1][1])
+    return capped

@@ -25,7 +25,7 @@ import numpy as np
 
 from shared.config import LlmSettings
 from shared.providers.embeddings.base import EmbeddingProvider
-from shared.providers.llm.base import Analysis, Classification
+from shared.providers.llm.base import Analysis, Classification, cap_pages
 from shared.providers.llm.fields import extract_fields
 
 # Cosine similarities of MiniLM sentence embeddings differ by a few hundredths between a fitting and
@@ -169,18 +169,6 @@ def _keybert_backend(embeddings: EmbeddingProvider) -> Any:
             return np.asarray(embeddings.embed(list(documents)), dtype=np.float32)
 
     return ProviderEmbedder()
-
-
-def cap_pages(pages: Sequence[tuple[int, str]], max_chars: int) -> list[tuple[int, str]]:
-    """The pages cut to `max_chars` characters in total."""
-    capped: list[tuple[int, str]] = []
-    used = 0
-    for page_no, text in pages:
-        if used >= max_chars:
-            break
-        capped.append((page_no, text[: max_chars - used]))
-        used += len(capped[-1][1])
-    return capped
 
 
 def split_sentences(text: str) -> list[str]:

@@ -1,10 +1,15 @@
-"""OCR: the text of an image, line by line, with boxes and confidence."""
+"""OCR: the text of an image, line by line, with boxes and confidence.
+
+Two capabilities: `OcrProvider` reads one page image (local engines); `DocumentOcrProvider` also reads
+whole files (PDF, images, TIFF) in one call, for services billed and called per document.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,6 +41,41 @@ class OcrProvider(Protocol):
 
     def recognize(self, image: Image.Image) -> OcrResult:
         """The text of `image` (any PIL mode) in reading order."""
+        ...
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """One page of a document read as a whole, sized in the pixels its line boxes use."""
+
+    page_no: int  # 1-based, in the original document
+    width: int
+    height: int
+    result: OcrResult
+
+
+@dataclass(frozen=True)
+class DocumentOcrResult:
+    pages: dict[int, OcrPage]  # page_no -> page, for every page asked for
+    raw: dict[str, Any]  # the service's full output for the request, JSON-serialisable
+
+
+@runtime_checkable
+class DocumentOcrProvider(OcrProvider, Protocol):
+    """An OCR service that reads whole files, so one request covers many pages.
+
+    Readers prefer `analyze` when the provider has it: they send the original file once per batch of
+    `pages_per_request` pages instead of one rendered image per page.
+    """
+
+    pages_per_request: int
+
+    def analyze(self, path: Path, content_type: str, pages: Sequence[int] | None = None) -> DocumentOcrResult:
+        """The text of `pages` (1-based; None: the whole file) of the file at `path`.
+
+        Raises PermanentJobError when the service cannot read the file (or it exceeds the service's
+        limits, checked before anything is sent) and TransientJobError when it may succeed later.
+        """
         ...
 
 

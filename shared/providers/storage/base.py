@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+# Azure Blob Storage allows 1,024 characters in a blob name; the local store keeps to the same.
+MAX_KEY_LENGTH = 1024
+# Metadata travels as `x-ms-meta-<name>` headers, whose names must be C# identifiers.
+_METADATA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class BlobNotFound(Exception):
@@ -23,7 +29,8 @@ class BlobStore(Protocol):
     def put_file(
         self, key: str, path: Path, *, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None:
-        """Store the file at `path` under `key`, streaming it; replaces any blob already there."""
+        """Store the file at `path` under `key`, streaming it; replaces any blob already there.
+        Metadata names are identifiers (`check_metadata`); values are any text."""
         ...
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str) -> None: ...
@@ -43,6 +50,48 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Raise BlobStoreUnavailable unless the store can be written to."""
         ...
+
+    def read_url(self, key: str, ttl_seconds: int) -> str | None:
+        """A URL a client may download the blob from directly for the next `ttl_seconds`, granting
+        nothing but reading this one blob; None when the store cannot hand one out (stream it instead).
+        The URL is a credential: hand it to the one client it is for and never log it."""
+        ...
+
+
+def check_key(key: str) -> str:
+    """`key` if it is a valid blob key: "/"-separated segments, none empty, "." or "..", no backslash
+    or control character. Raises ValueError otherwise."""
+    segments = key.split("/")
+    if (
+        not key
+        or len(key) > MAX_KEY_LENGTH
+        or any(segment in ("", ".", "..") for segment in segments)
+        or "\\" in key
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in key)
+    ):
+        raise ValueError(f"invalid blob key {key!r}")
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """`prefix` if it is a valid key followed by "/"; the slash keeps `documents/abc/` from also
+    matching `documents/abcd/`. Raises ValueError otherwise."""
+    if not prefix.endswith("/"):
+        raise ValueError("prefixes end with '/' so one document's prefix never matches another's")
+    check_key(prefix[:-1])
+    return prefix
+
+
+def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of `metadata` if every name is an identifier and every value a string; raises ValueError."""
+    checked: dict[str, str] = {}
+    for name, value in (metadata or {}).items():
+        if not isinstance(name, str) or not _METADATA_NAME.fullmatch(name):
+            raise ValueError(f"metadata names must be identifiers (letters, digits, '_'), not {name!r}")
+        if not isinstance(value, str):
+            raise ValueError(f"metadata value for {name!r} must be a string")
+        checked[name] = value
+    return checked
 
 
 def iter_stream(stream: BinaryIO, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:

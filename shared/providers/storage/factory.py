@@ -6,5 +6,10 @@ from shared.providers.storage.local import LocalBlobStore
 
 
 def build_blob_store(settings: Settings) -> BlobStore:
-    """The configured store; local files unless a cloud store is configured."""
+    """The configured store: Azure Blob Storage when a connection string or account URL is set, local
+    files otherwise. The Azure module (and its SDK) is imported only when chosen."""
+    if settings.storage.uses_azure:
+        from shared.providers.storage.azure import AzureBlobStore
+
+        return AzureBlobStore(settings.storage)
     return LocalBlobStore(settings.blob_dir)

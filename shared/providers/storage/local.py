@@ -7,12 +7,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from shared.providers.storage.base import BlobNotFound, BlobStoreUnavailable
+from shared.providers.storage.base import (
+    BlobNotFound,
+    BlobStoreUnavailable,
+    check_key,
+    check_metadata,
+    check_prefix,
+)
 
 _META_SUFFIX = ".meta.json"
+_DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 class LocalBlobStore:
@@ -21,13 +28,14 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
+    def __repr__(self) -> str:
+        return f"LocalBlobStore(root={str(self.root)!r})"
+
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not key or key.startswith("/") or any(part in ("..", ".", "") for part in parts):
-            raise ValueError(f"invalid blob key {key!r}")
+        check_key(key)
         if key.endswith(_META_SUFFIX):
             raise ValueError(f"blob keys may not end with {_META_SUFFIX}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key.split("/"))
 
     def _write_atomically(
         self, target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True
@@ -49,6 +57,7 @@ class LocalBlobStore:
         self, key: str, path: Path, *, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None:
         target = self._path(key)
+        metadata = check_metadata(metadata)
         try:
 
             def copy(out: BinaryIO) -> None:
@@ -77,7 +86,7 @@ class LocalBlobStore:
     def open_read(self, key: str) -> BinaryIO:
         try:
             return self._path(key).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise BlobNotFound(key) from None
 
     def download_to(self, key: str, path: Path) -> None:
@@ -85,16 +94,26 @@ class LocalBlobStore:
             shutil.copyfileobj(src, out, 1024 * 1024)
 
     def size(self, key: str) -> int:
+        target = self._path(key)
+        if not target.is_file():
+            raise BlobNotFound(key)
+        return target.stat().st_size
+
+    def properties(self, key: str) -> tuple[str, dict[str, str]]:
+        """The content type and metadata stored with the blob (from its sidecar); for tests and tools,
+        not part of the BlobStore protocol."""
+        target = self._path(key)
+        if not target.is_file():
+            raise BlobNotFound(key)
         try:
-            return self._path(key).stat().st_size
+            meta = json.loads(target.with_name(target.name + _META_SUFFIX).read_bytes())
         except FileNotFoundError:
-            raise BlobNotFound(key) from None
+            return _DEFAULT_CONTENT_TYPE, {}
+        return meta["content_type"], dict(meta["metadata"])
 
     def delete_prefix(self, prefix: str) -> int:
-        if not prefix.endswith("/"):
-            raise ValueError("prefixes end with '/' so one document's prefix never matches another's")
-        directory = self._path(prefix.rstrip("/"))
-        if not directory.exists():
+        directory = self._path(check_prefix(prefix)[:-1])
+        if not directory.is_dir():
             return 0
         count = sum(1 for p in directory.rglob("*") if p.is_file() and not p.name.endswith(_META_SUFFIX))
         shutil.rmtree(directory)
@@ -109,3 +128,8 @@ class LocalBlobStore:
             raise BlobStoreUnavailable(
                 f"local blob store at {self.root} is not writable: {exc.strerror}"
             ) from exc
+
+    def read_url(self, key: str, ttl_seconds: int) -> str | None:
+        """Always None: files on this machine have no URL of their own, so the API streams them."""
+        self._path(key)
+        return None

@@ -1,0 +1,178 @@
+"""The `openai` SDK client for OpenAI or Azure OpenAI, and what the SDK's failures mean for a job.
+
+The SDK itself retries 429, 408, 409 and 5xx responses and connection errors (`OPENAI_MAX_RETRIES` times,
+honouring `retry-after-ms` / `retry-after`); what still fails afterwards becomes a `TransientJobError`,
+and what no retry can fix (credentials, a rejected input) a `PermanentJobError`. Job error messages are
+written here, never copied from the SDK: the service's own messages can quote a masked API key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import SecretStr
+
+from shared.config import Settings
+from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
+
+log = logging.getLogger(__name__)
+
+OPENAI = "openai"
+AZURE_OPENAI = "azure_openai"
+SERVICE_NAMES = {OPENAI: "OpenAI", AZURE_OPENAI: "Azure OpenAI"}
+ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
+
+TokenProvider = Callable[[], str]
+
+
+def build_client(
+    settings: Settings, provider: str, *, azure_ad_token_provider: TokenProvider | None = None
+) -> Any:
+    """An `openai.OpenAI` or `openai.AzureOpenAI` client for `provider` ("openai" or "azure_openai").
+
+    Azure without AZURE_OPENAI_API_KEY authenticates with Microsoft Entra ID: `azure_ad_token_provider`
+    when given, else DefaultAzureCredential (managed identity, workload identity, environment, CLI).
+    """
+    import openai
+
+    timeout = settings.openai.timeout_seconds
+    retries = settings.openai.max_retries
+    if provider == OPENAI:
+        if settings.openai.api_key is None:
+            raise RuntimeError("the openai provider needs OPENAI_API_KEY")
+        return openai.OpenAI(
+            api_key=settings.openai.api_key.get_secret_value(),
+            base_url=settings.openai.base_url or None,
+            timeout=timeout,
+            max_retries=retries,
+        )
+    if provider == AZURE_OPENAI:
+        azure = settings.azure_openai
+        if not azure.endpoint:
+            raise RuntimeError("the azure_openai provider needs AZURE_OPENAI_ENDPOINT")
+        credential: dict[str, Any]
+        if azure.api_key is not None:
+            credential = {"api_key": azure.api_key.get_secret_value()}
+        else:
+            credential = {"azure_ad_token_provider": azure_ad_token_provider or entra_token_provider()}
+        return openai.AzureOpenAI(
+            azure_endpoint=azure.endpoint,
+            api_version=azure.api_version,
+            timeout=timeout,
+            max_retries=retries,
+            **credential,
+        )
+    raise ValueError(f"unknown OpenAI flavour {provider!r}")
+
+
+def config_fingerprint(settings: Settings) -> str:
+    """A digest of the OpenAI and Azure OpenAI settings, keys included: a cache key that changes when a
+    key changes without holding the key itself."""
+    digest = hashlib.sha256()
+    for group in (settings.openai, settings.azure_openai):
+        for name, value in sorted(group.model_dump().items()):
+            plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+            digest.update(f"{name}={plain!r}\0".encode())
+    return digest.hexdigest()
+
+
+def entra_token_provider() -> TokenProvider:
+    """Bearer tokens for Azure OpenAI from DefaultAzureCredential, cached and refreshed by azure-identity.
+
+    A failure to get a token is a `PermanentJobError`: it means no identity is configured or it may not
+    use the resource, which another attempt will not change. Only the exception's type is logged: the
+    credential chain's messages describe the host's environment at length.
+    """
+    from azure.core.exceptions import AzureError
+    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+    tokens = get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)
+
+    def token() -> str:
+        try:
+            return tokens()
+        except AzureError as exc:
+            log.warning("no Microsoft Entra ID token for Azure OpenAI: %s", type(exc).__name__)
+            raise PermanentJobError(
+                "provider_auth_failed",
+                "Azure OpenAI could not be signed in to: no Microsoft Entra ID token was issued. Give the "
+                "service a managed identity with the 'Cognitive Services OpenAI User' role on the resource, "
+                "or set AZURE_OPENAI_API_KEY.",
+            ) from None
+
+    return token
+
+
+@contextmanager
+def provider_errors(provider: str, model: str) -> Iterator[None]:
+    """Turn the SDK's exceptions inside the block into job errors (after the SDK's own retries)."""
+    import openai
+
+    service = SERVICE_NAMES.get(provider, provider)
+    try:
+        yield
+    except JobError:
+        raise
+    except openai.APIStatusError as exc:
+        raise status_error(exc, service, model) from None
+    except openai.APITimeoutError:
+        raise TransientJobError(
+            "provider_unavailable", f"{service} did not answer in time, even after retries."
+        ) from None
+    except openai.APIConnectionError:
+        raise TransientJobError(
+            "provider_unavailable", f"{service} could not be reached, even after retries."
+        ) from None
+    except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        # The SDK parses the body inside the call: a malformed body surfaces as one of these.
+        log.warning("%s sent a response that could not be read: %s", service, type(exc).__name__)
+        raise TransientJobError(
+            "provider_invalid_response", f"{service} sent a malformed response."
+        ) from None
+
+
+def status_error(exc: Any, service: str, model: str) -> JobError:
+    """The job error for an HTTP error status the SDK gave up on. `exc` is an `openai.APIStatusError`."""
+    status = int(exc.status_code)
+    code = _error_code(exc)
+    request = f" (HTTP {status}{f', request {exc.request_id}' if exc.request_id else ''})"
+    log.warning("%s answered HTTP %d, error code %s, request %s", service, status, code, exc.request_id)
+    if code == "content_filter":
+        return PermanentJobError(
+            "ai_content_filtered",
+            f"{service}'s content filter blocked this document, so it cannot be analysed{request}.",
+        )
+    if status in (401, 403):
+        return PermanentJobError(
+            "provider_auth_failed",
+            f"{service} refused our credentials{request}. Check the API key or the identity's access to "
+            "the resource.",
+        )
+    if status == 404:
+        return PermanentJobError(
+            "provider_not_found",
+            f"{service} does not know the model or deployment '{model}'{request}. Check the configured "
+            "model or deployment name and the endpoint.",
+        )
+    if status == 429:
+        detail = "its quota is used up" if code == "insufficient_quota" else "it is rate limiting us"
+        return TransientJobError(
+            "provider_rate_limited", f"{service} is busy: {detail}, even after retries{request}."
+        )
+    if status >= 500 or status in (408, 409):
+        return TransientJobError(
+            "provider_unavailable", f"{service} failed to answer, even after retries{request}."
+        )
+    return PermanentJobError("provider_rejected_input", f"{service} rejected the request{request}.")
+
+
+def _error_code(exc: Any) -> str | None:
+    """The service's error code (`error.code` of the body; OpenAI and Azure put it in the same place)."""
+    code = getattr(exc, "code", None)
+    if code is None and isinstance(exc.body, dict):
+        code = exc.body.get("code")
+    return str(code) if code is not None else None
