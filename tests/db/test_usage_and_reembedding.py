@@ -108,3 +108,21 @@ def test_a_new_model_queues_every_document_without_its_vectors(session: Session)
     assert len(pending(session)) == before
     assert session.scalar(select(Job.published_at).where(Job.id == done[1][1][JobKind.EMBED].id)) is None
     assert done[1][1][JobKind.EMBED].id in recovery.stale_queued(session, "embed", 30, 100)
+
+
+def test_each_model_gets_its_own_vector_index(db_engine) -> None:
+    from sqlalchemy import text as sql
+
+    from shared.search.vector_index import HNSW_MAX_DIMENSIONS, ensure_index, index_name
+
+    name = ensure_index(db_engine, "openai:text-embedding-3-small@512", 512)
+    assert name == index_name("openai:text-embedding-3-small@512") and len(name) <= 63
+    with db_engine.connect() as connection:
+        definition = connection.execute(
+            sql("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}
+        ).scalar_one()
+    assert "vector(512)" in definition and "openai:text-embedding-3-small@512" in definition
+    assert ensure_index(db_engine, "openai:text-embedding-3-small@512", 512) == name  # idempotent
+    assert ensure_index(db_engine, "openai:text-embedding-3-large", HNSW_MAX_DIMENSIONS + 1) is None
+    with db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sql(f'DROP INDEX "{name}"'))

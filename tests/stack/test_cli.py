@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -60,3 +62,43 @@ def test_status_of_someone_elses_document_is_not_found(stack: Stack, tmp_path: P
     document_id = json.loads(owner.stdout)[0]["id"]
     other = _workopti(stack, "status", document_id, user="cli-stranger")
     assert other.returncode == 1 and "404" in other.stderr
+
+
+def test_reembed_queues_the_library_and_the_workers_redo_it(stack: Stack, tmp_path: Path) -> None:
+    notes = tmp_path / "reembed.txt"
+    notes.write_text(f"A note to embed again {uuid.uuid4()}")
+    user = f"cli-{uuid.uuid4().hex[:6]}"
+    document = json.loads(_workopti(stack, "submit", str(notes), "--wait", "--json", user=user).stdout)[0]
+    embed_id = next(j["id"] for j in document["jobs"] if j["kind"] == "embed")
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "workopti"), "reembed", "--all"],
+        env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        "local:all-MiniLM-L6-v2" in result.stdout and "ix_chunks_hnsw_local_all_minilm_l6_v2" in result.stdout
+    )
+
+    deadline = time.monotonic() + 120
+    events: list[dict] = []
+    while time.monotonic() < deadline:
+        events = _job_events(stack, user, embed_id)
+        if any("re-embedding" in (e["detail"] or "") for e in events) and events[-1]["status"] == "succeeded":
+            break
+        time.sleep(0.5)
+    statuses = [e["status"] for e in events]
+    assert statuses[-3:] == ["queued", "running", "succeeded"], events
+    assert any(e["detail"] == "message republished" for e in events)  # the sweeper sent it
+
+
+def _job_events(stack: Stack, user: str, job_id: str) -> list[dict]:
+    import httpx
+
+    token = httpx.post(f"{stack.api_url}/api/v1/auth/dev-token", json={"user_id": user}).json()[
+        "access_token"
+    ]
+    response = httpx.get(
+        f"{stack.api_url}/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.json()["events"]
