@@ -1,0 +1,126 @@
+"""Settings, grouped by concern and read from the environment (and an optional `.env`).
+
+Nothing is read at import time: call `get_settings()` (cached) or build `Settings()` directly in tests.
+Every group keeps the flat variable names operators know (`DATABASE_URL`, `REDIS_URL`, ...), so a group
+is a plain `BaseSettings` with aliases rather than a nested model with `__` delimiters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from shared.config.base import PLACEHOLDER_SECRET, AuthMode, Environment
+from shared.config.providers import (
+    DEFAULT_LABELS,
+    AzureOpenAISettings,
+    EmbeddingsProviderName,
+    EmbeddingsSettings,
+    LlmProviderName,
+    LlmSettings,
+    OcrProviderName,
+    OcrSettings,
+    OpenAISettings,
+    StorageSettings,
+)
+from shared.config.runtime import AppSettings, BrokerSettings, DatabaseSettings, JobSettings, ServerSettings
+from shared.config.security import AuthSettings, LimitsSettings
+
+
+class Settings:
+    """All groups, built once per process by `get_settings()`."""
+
+    def __init__(self, **overrides: object) -> None:
+        # `overrides` lets tests build settings without touching os.environ: {"db": DatabaseSettings(...)}.
+        self.app: AppSettings = overrides.get("app") or AppSettings()  # type: ignore[assignment]
+        self.db: DatabaseSettings = overrides.get("db") or DatabaseSettings()  # type: ignore[assignment]
+        self.broker: BrokerSettings = overrides.get("broker") or BrokerSettings()  # type: ignore[assignment]
+        self.storage: StorageSettings = overrides.get("storage") or StorageSettings()  # type: ignore[assignment]
+        self.ocr: OcrSettings = overrides.get("ocr") or OcrSettings()  # type: ignore[assignment]
+        self.embeddings: EmbeddingsSettings = overrides.get("embeddings") or EmbeddingsSettings()  # type: ignore[assignment]
+        self.llm: LlmSettings = overrides.get("llm") or LlmSettings()  # type: ignore[assignment]
+        self.auth: AuthSettings = overrides.get("auth") or AuthSettings()  # type: ignore[assignment]
+        self.openai: OpenAISettings = overrides.get("openai") or OpenAISettings()  # type: ignore[assignment]
+        self.azure_openai: AzureOpenAISettings = overrides.get("azure_openai") or AzureOpenAISettings()  # type: ignore[assignment]
+        self.limits: LimitsSettings = overrides.get("limits") or LimitsSettings()  # type: ignore[assignment]
+        self.jobs: JobSettings = overrides.get("jobs") or JobSettings()  # type: ignore[assignment]
+        self.server: ServerSettings = overrides.get("server") or ServerSettings()  # type: ignore[assignment]
+
+    @property
+    def blob_dir(self) -> Path:
+        return (self.storage.local_dir or self.app.data_dir / "blobs").resolve()
+
+    @property
+    def spool_dir(self) -> Path:
+        return (self.app.data_dir / "spool").resolve()
+
+    def check_startup(self) -> None:
+        """Refuse configurations that must never run; raise with the variable to fix."""
+        local = self.app.environment is Environment.LOCAL
+        if self.auth.mode is AuthMode.DEV and self.app.environment in (
+            Environment.SHOWCASE,
+            Environment.PROD,
+        ):
+            raise RuntimeError(f"AUTH_MODE=dev is refused when ENVIRONMENT={self.app.environment.value}")
+        if self.auth.mode is AuthMode.CLERK:
+            raise RuntimeError("AUTH_MODE=clerk is not available yet; use AUTH_MODE=dev")
+        if not local and self.auth.secret == PLACEHOLDER_SECRET:
+            raise RuntimeError(
+                "AUTH_SECRET is the local placeholder; set a real secret outside ENVIRONMENT=local"
+            )
+        problems = self.provider_problems()
+        if problems:
+            raise RuntimeError("incomplete provider configuration: " + "; ".join(problems))
+
+    def provider_problems(self) -> list[str]:
+        """What the chosen providers still need, each naming the variable to set."""
+        problems: list[str] = []
+        if self.ocr.provider is OcrProviderName.AZURE and not self.ocr.azure_endpoint:
+            problems.append("OCR_PROVIDER=azure needs AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT")
+        needs = (
+            ("EMBEDDINGS_PROVIDER", self.embeddings.provider, self.azure_openai.embedding_deployment,
+             "AZURE_OPENAI_EMBEDDING_DEPLOYMENT"),
+            ("LLM_PROVIDER", self.llm.provider, self.azure_openai.chat_deployment, "AZURE_OPENAI_CHAT_DEPLOYMENT"),
+        )  # fmt: skip
+        for setting, provider, deployment, deployment_var in needs:
+            if provider == "openai" and not self.openai.api_key:
+                problems.append(f"{setting}=openai needs OPENAI_API_KEY")
+            if provider == "azure_openai":
+                if not self.azure_openai.endpoint:
+                    problems.append(f"{setting}=azure_openai needs AZURE_OPENAI_ENDPOINT")
+                if not deployment:
+                    problems.append(f"{setting}=azure_openai needs {deployment_var}")
+        if self.storage.azure_connection_string and self.storage.azure_account_url:
+            problems.append("set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL, not both")
+        return problems
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "PLACEHOLDER_SECRET",
+    "AppSettings",
+    "AuthMode",
+    "AuthSettings",
+    "AzureOpenAISettings",
+    "BrokerSettings",
+    "DatabaseSettings",
+    "EmbeddingsProviderName",
+    "EmbeddingsSettings",
+    "Environment",
+    "JobSettings",
+    "LimitsSettings",
+    "LlmProviderName",
+    "LlmSettings",
+    "OcrProviderName",
+    "OcrSettings",
+    "OpenAISettings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+    "get_settings",
+]

@@ -1,0 +1,79 @@
+"""Where the product runs: environment, database, broker, jobs, ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from shared.config.base import ENV, Environment
+
+
+class AppSettings(BaseSettings):
+    model_config = ENV
+
+    environment: Environment = Field(Environment.LOCAL, alias="ENVIRONMENT")
+    data_dir: Path = Field(Path(".data"), alias="WORKOPTI_DATA_DIR")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: str = Field("text", alias="LOG_FORMAT", description="text or json")
+    version: str = Field("0.1.0", alias="APP_VERSION")
+    commit: str = Field("unknown", alias="APP_COMMIT")
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = ENV
+
+    url: str | None = Field(None, alias="DATABASE_URL")
+    pool_size: int = Field(5, alias="DB_POOL_SIZE", ge=1)
+    max_overflow: int = Field(5, alias="DB_MAX_OVERFLOW", ge=0)
+    statement_timeout_ms: int = Field(30_000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0)
+    echo: bool = Field(False, alias="DB_ECHO")
+
+    def sqlalchemy_url(self) -> str:
+        """The URL with the psycopg 3 driver, whatever scheme the operator wrote."""
+        if not self.url:
+            raise RuntimeError(
+                "DATABASE_URL is not set. Start the whole product with `make run` (which starts an embedded "
+                "PostgreSQL) or point DATABASE_URL at a PostgreSQL 16 server with pgvector."
+            )
+        url = self.url
+        for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+class BrokerSettings(BaseSettings):
+    model_config = ENV
+
+    url: str | None = Field(None, alias="REDIS_URL")
+    # Above the longest task time limit: Redis redelivers an unacknowledged message after this.
+    visibility_timeout_seconds: int = Field(7200, alias="BROKER_VISIBILITY_TIMEOUT_SECONDS", ge=60)
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise RuntimeError("REDIS_URL is not set. Start the product with `make run` or set REDIS_URL.")
+        return self.url
+
+
+class JobSettings(BaseSettings):
+    model_config = ENV
+
+    max_attempts: int = Field(3, alias="JOB_MAX_ATTEMPTS", ge=1, le=20)
+    lease_seconds: int = Field(60, alias="JOB_LEASE_SECONDS", ge=3)
+    retry_base_seconds: float = Field(5.0, alias="JOB_RETRY_BASE_SECONDS", ge=0)
+    retry_max_seconds: float = Field(300.0, alias="JOB_RETRY_MAX_SECONDS", ge=0)
+    # A queued job unclaimed for this long, with fewer messages in its queue than queued jobs, is republished.
+    republish_after_seconds: int = Field(30, alias="JOB_REPUBLISH_AFTER_SECONDS", ge=1)
+    sweep_interval_seconds: float = Field(5.0, alias="SWEEP_INTERVAL_SECONDS", gt=0)
+    time_limit_seconds: int = Field(3600, alias="JOB_TIME_LIMIT_SECONDS", ge=10)
+
+
+class ServerSettings(BaseSettings):
+    model_config = ENV
+
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, alias="API_PORT")
+    flower_port: int = Field(5555, alias="FLOWER_PORT")
+    frontend_dist: Path = Field(Path("frontend/dist"), alias="FRONTEND_DIST")
