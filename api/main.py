@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems, spa
+from api import edge, problems, spa
 from api.metrics import HttpMetrics, build_registry
 from api.publisher import CeleryPublisher
-from api.routers import auth, documents, health, jobs, search, usage
+from api.quotas import Quotas
+from api.routers import auth, documents, grants, health, jobs, search, usage
 from api.state import AppState
 from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage=storage,
         publisher=CeleryPublisher(settings),
         intake=Intake(settings, storage, factory),
+        quotas=Quotas(settings.quotas, settings.broker.url),
     )
 
     @asynccontextmanager
@@ -51,8 +53,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.workopti = state
     app.state.metrics_registry = build_registry(state)
     app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
+    edge.install(app, settings)
     problems.install(app)
-    for router in (auth.router, documents.router, jobs.router, search.router, usage.router, health.router):
+    problems.document_problems(app)
+    for router in (
+        auth.router,
+        documents.router,
+        grants.router,
+        jobs.router,
+        search.router,
+        usage.router,
+        health.router,
+    ):
         app.include_router(router)
     spa.mount(app, settings.server.frontend_dist)
     return app

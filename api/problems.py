@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import security_events
+from api.security_events import SecurityEvent
 from shared.errors import DomainError, ErrorKind
 from shared.providers.storage import BlobStoreUnavailable
 
@@ -18,14 +21,56 @@ log = logging.getLogger("workopti.api")
 
 PROBLEM_JSON = "application/problem+json"
 
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is stable, other members depend on the problem."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route can answer, so clients (and the fuzzer) know them."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": _DESCRIPTIONS.get(status, "Problem"),
+        }
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing or invalid token",
+    403: "Your role on the document does not allow this",
+    404: "Not found, or not yours to see",
+    409: "Conflicts with the current state",
+    413: "Too large",
+    415: "Unsupported type",
+    422: "Invalid parameters or unprocessable content",
+    429: "Too many requests; see Retry-After",
+    503: "A dependency is unavailable; see Retry-After",
+}
+API_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+
 STATUS_FOR_KIND = {
     ErrorKind.INVALID: 400,
     ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.FORBIDDEN: 403,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.TOO_LARGE: 413,
     ErrorKind.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.RATE_LIMITED: 429,
     ErrorKind.UNAVAILABLE: 503,
 }
 
@@ -70,7 +115,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = STATUS_FOR_KIND[exc.kind]
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+        if exc.denied:
+            user = getattr(request.state, "user_subject", None)
+            security_events.record(SecurityEvent.ACCESS_DENIED, request, reason=exc.code, user=user)
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        elif status == 503:
+            headers["Retry-After"] = "5"
         return problem(
             status, exc.code, exc.title, exc.detail, instance=request.url.path, headers=headers, **exc.extra
         )
@@ -116,3 +168,23 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, "internal_error", "Internal error", None, instance=request.url.path)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Describe error bodies as application/problem+json in the OpenAPI document (FastAPI would list
+    them as application/json, which is not what the API sends)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for item in spec.get("paths", {}).values():
+                for operation in item.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if str(status)[0] in "45" and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

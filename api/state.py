@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.publisher import CeleryPublisher
+from api.quotas import Quotas
 from shared.config import Settings
 from shared.documents.service import Intake
 from shared.providers.embeddings import EmbeddingProvider
@@ -56,6 +57,7 @@ class AppState:
     storage: BlobStore
     publisher: CeleryPublisher
     intake: Intake
+    quotas: Quotas
     users: UserCache = field(default_factory=lambda: UserCache(ttl_seconds=60))
     _embeddings: EmbeddingProvider | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

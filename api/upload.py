@@ -7,22 +7,34 @@ transfer at the first byte past the limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import func, select
 from starlette.requests import ClientDisconnect
 
+from api import security_events
 from api.deps import CurrentUser, StateDep
+from api.problems import STATUS_FOR_KIND
+from api.security_events import SecurityEvent
+from api.state import KnownUser
+from shared.documents.filenames import extension
 from shared.documents.spool import SpooledFile, SpoolWriter
-from shared.errors import Invalid, TooLarge, UnsupportedMediaType
+from shared.errors import DomainError, Invalid, RateLimited, TooLarge, UnsupportedMediaType
+from shared.models import Document
 
 _MAX_FIELD_BYTES = 4096  # form fields other than the file are short (pipeline)
 # Multipart framing (boundaries, part headers) on top of the file itself.
 _ENVELOPE_BYTES = 64 * 1024
+# Refusals that are recorded under their own security event (sign-in, rate limits), not as uploads.
+_OWN_EVENT_STATUSES = (401, 429)
+_LOGGED_EXTENSION = re.compile(r"\.[a-z0-9]{1,16}")
 
 
 @dataclass
@@ -97,49 +109,110 @@ class _Parts:
             self.fields[self._name] = self._buffer.decode("utf-8", "replace")
 
 
-async def receive_upload(
-    request: Request, state: StateDep, _user: CurrentUser
-) -> AsyncIterator[ReceivedUpload]:
-    """Depends on the user so an unauthenticated request is refused before its body is read."""
-    limits = state.settings.limits
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limits.max_upload_bytes + _ENVELOPE_BYTES:
-        raise TooLarge(
-            f"The file is larger than the {limits.max_upload_bytes:,} byte limit.",
-            extra={"max_bytes": limits.max_upload_bytes},
-        )
-    content_type, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
-        raise UnsupportedMediaType(
-            "Upload the file as multipart/form-data with a field named 'file'.", code="multipart_required"
-        )
-
-    writer = SpoolWriter(state.settings.spool_dir, limits.max_upload_bytes)
-    parts = _Parts(writer)
+def upload_allowed(request: Request, state: StateDep, user: CurrentUser) -> None:
+    """Quotas that can be decided before a byte of the body is read: uploads per minute, and how many
+    documents the user already has in processing."""
     try:
-        parser = MultipartParser(boundary, parts.callbacks())
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-        if parts.file_parts == 0:
-            raise Invalid("The request has no part named 'file'.", code="file_missing")
-        if not parts.file_complete:
-            raise Invalid("The upload ended before the file part was complete.", code="incomplete_upload")
-        upload = ReceivedUpload(writer.finish(), parts.filename, parts.fields)
-    except MultipartParseError as exc:
-        writer.discard()
-        raise Invalid(f"The multipart body is malformed ({exc}).", code="malformed_multipart") from exc
-    except ClientDisconnect:
-        writer.discard()
+        state.quotas.check_upload(user.subject)
+        limit = state.settings.quotas.active_documents
+        if limit:
+            with state.factory() as session:
+                active = session.scalar(
+                    select(func.count())
+                    .select_from(Document)
+                    .where(Document.owner_id == user.id, Document.status.in_(("queued", "processing")))
+                )
+            if active >= limit:
+                raise RateLimited(
+                    f"You have {active} documents in processing; the limit is {limit}. Upload more as they finish.",
+                    retry_after=30,
+                    code="too_many_active_documents",
+                )
+    except RateLimited as exc:
+        security_events.record(SecurityEvent.RATE_LIMITED, request, reason=exc.code, user=user.subject)
         raise
-    except BaseException:
-        writer.discard()
+
+
+async def receive_upload(
+    request: Request,
+    state: StateDep,
+    user: CurrentUser,
+    _allowed: Annotated[None, Depends(upload_allowed)],
+) -> AsyncIterator[ReceivedUpload]:
+    """Depends on the user so an unauthenticated request is refused before its body is read. A refusal
+    raised here is recorded as a security event; the endpoint records the ones it raises itself."""
+    parts: _Parts | None = None
+    try:
+        limits = state.settings.limits
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limits.max_upload_bytes + _ENVELOPE_BYTES:
+            raise TooLarge(
+                f"The file is larger than the {limits.max_upload_bytes:,} byte limit.",
+                extra={"max_bytes": limits.max_upload_bytes},
+            )
+        content_type, params = parse_options_header(request.headers.get("content-type", ""))
+        boundary = params.get(b"boundary")
+        if content_type != b"multipart/form-data" or not boundary:
+            raise UnsupportedMediaType(
+                "Upload the file as multipart/form-data with a field named 'file'.", code="multipart_required"
+            )
+
+        writer = SpoolWriter(state.settings.spool_dir, limits.max_upload_bytes)
+        parts = _Parts(writer)
+        try:
+            parser = MultipartParser(boundary, parts.callbacks())
+            async for chunk in request.stream():
+                parser.write(chunk)
+            parser.finalize()
+            if parts.file_parts == 0:
+                raise Invalid("The request has no part named 'file'.", code="file_missing")
+            if not parts.file_complete:
+                raise Invalid("The upload ended before the file part was complete.", code="incomplete_upload")
+            upload = ReceivedUpload(writer.finish(), parts.filename, parts.fields)
+        except MultipartParseError as exc:
+            writer.discard()
+            raise Invalid(f"The multipart body is malformed ({exc}).", code="malformed_multipart") from exc
+        except ClientDisconnect:
+            writer.discard()
+            raise
+        except BaseException:
+            writer.discard()
+            raise
+    except DomainError as exc:
+        record_refusal(request, user, exc, parts.filename if parts else None)
         raise
     try:
         yield upload
+    except RequestValidationError:
+        # The other parameters (a header, the query) are validated only after the body was received.
+        _record(request, user, "validation_error", upload.filename)
+        raise
     finally:
         writer.discard()
+
+
+def record_refusal(request: Request, user: KnownUser, error: DomainError, filename: str | None) -> None:
+    """Record a refused upload as one UPLOAD_REJECTED security event: the problem code, the user and
+    the file's extension, never its name. Failures that are not the upload's (5xx) and refusals with an
+    event of their own (sign-in, rate limits) are not recorded here."""
+    status = STATUS_FOR_KIND.get(error.kind, 500)
+    if status < 500 and status not in _OWN_EVENT_STATUSES:
+        _record(request, user, error.code, filename)
+
+
+def _record(request: Request, user: KnownUser, code: str, filename: str | None) -> None:
+    security_events.record(
+        SecurityEvent.UPLOAD_REJECTED, request, reason=code, user=str(user.id), extension=_extension(filename)
+    )
+
+
+def _extension(filename: str | None) -> str | None:
+    """The extension as the client named it, when it is a plain one; the rest of a name can carry
+    anything (personal data, control characters), so it never reaches a log."""
+    ext = extension(filename) if filename else ""
+    if not ext:
+        return None
+    return ext if _LOGGED_EXTENSION.fullmatch(ext) else "(unusual)"
 
 
 UploadDep = Annotated[ReceivedUpload, Depends(receive_upload)]

@@ -9,18 +9,22 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from api import security_events
 from api.deps import CurrentUser, SessionDep, StateDep
+from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
-from api.upload import UploadDep
-from shared.documents import repository
+from api.security_events import SecurityEvent
+from api.upload import UploadDep, record_refusal
+from shared.documents import access, repository
 from shared.documents import service as documents
+from shared.documents.access import Role
 from shared.documents.errors import DocumentNotFound
 from shared.documents.schemas import DocumentList, DocumentOut, PageList, ResultsOut
-from shared.errors import Invalid
+from shared.errors import DomainError, Invalid, RateLimited
 from shared.providers.storage import BlobNotFound
 from shared.providers.storage.base import iter_stream
 
-router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"])
+router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"], responses=API_PROBLEMS)
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -47,8 +51,9 @@ _UPLOAD_BODY = {
 DocumentStatusFilter = Literal["queued", "processing", "ready", "failed", "cancelled"]
 
 
-def _etag(revision: int) -> str:
-    return f'W/"d-{revision}"'
+def _etag(revision: int, role: str) -> str:
+    # The role is part of the representation: a changed grant must not be answered with a 304.
+    return f'W/"d-{revision}-{role}"'
 
 
 @router.post(
@@ -70,17 +75,25 @@ def upload_document(
     state: StateDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> DocumentOut:
-    pipeline = documents.parse_pipeline(upload.fields.get("pipeline"))
-    accepted = state.intake.accept(
-        session,
-        user.id,
-        upload.file,
-        filename=upload.filename,
-        pipeline=pipeline,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        pipeline = documents.parse_pipeline(upload.fields.get("pipeline"))
+        accepted = state.intake.accept(
+            session,
+            user.id,
+            upload.file,
+            filename=upload.filename,
+            pipeline=pipeline,
+            idempotency_key=idempotency_key,
+            charge=lambda size: state.quotas.charge_bytes(user.subject, size),
+        )
+    except RateLimited as exc:
+        security_events.record(SecurityEvent.RATE_LIMITED, request, reason=exc.code, user=user.subject)
+        raise
+    except DomainError as exc:
+        record_refusal(request, user, exc, upload.filename)
+        raise
     session.flush()
-    view = documents.document_view(session, accepted.document)
+    view = documents.document_view(session, accepted.document, Role.OWNER)
     response.status_code = 202 if accepted.created else 200
     response.headers["Location"] = str(request.url_for("get_document", document_id=accepted.document.id))
     return view
@@ -93,9 +106,14 @@ def list_documents(
     status: DocumentStatusFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    scope: Annotated[Literal["all", "owned", "shared"], Query(description="shared: shared with me")] = "all",
 ) -> DocumentList:
-    rows, next_cursor = repository.list_visible(session, user.id, status=status, limit=limit, cursor=cursor)
-    return DocumentList(items=[documents.summary_view(doc) for doc in rows], next_cursor=next_cursor)
+    rows, next_cursor = repository.list_visible(
+        session, user.id, status=status, limit=limit, cursor=cursor, scope=scope
+    )
+    return DocumentList(
+        items=[documents.summary_view(doc, role) for doc, role in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(
@@ -111,16 +129,16 @@ def get_document(
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> DocumentOut | Response:
-    revision = repository.revision_of_visible(session, user.id, document_id)
-    if revision is None:
-        raise DocumentNotFound(f"Document {document_id} was not found.")
-    etag = _etag(revision)
+    found = repository.revision_of_visible(session, user.id, document_id)
+    if found is None:
+        raise access.not_found(session, document_id)
+    etag = _etag(*found)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    document = documents.get_document(session, user.id, document_id)
+    document, role = documents.get_document(session, user.id, document_id)
     response.headers.update(headers)
-    return documents.document_view(session, document)
+    return documents.document_view(session, document, role)
 
 
 @router.get("/{document_id}/pages", response_model=PageList, summary="The text of each page")
@@ -132,7 +150,7 @@ def get_pages(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     include: Annotated[Literal["lines"] | None, Query(description="lines: OCR lines with boxes")] = None,
 ) -> PageList:
-    document = documents.get_document(session, user.id, document_id)
+    document, _ = documents.get_document(session, user.id, document_id)
     after = 0
     if cursor is not None:
         (raw,) = repository.decode_cursor(cursor, 1)
@@ -147,7 +165,7 @@ def get_pages(
 
 @router.get("/{document_id}/results", response_model=ResultsOut, summary="Summary, classification, fields")
 def get_results(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ResultsOut:
-    document = documents.get_document(session, user.id, document_id)
+    document, _ = documents.get_document(session, user.id, document_id)
     return documents.results_view(session, document)
 
 
@@ -160,7 +178,7 @@ def get_results(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
 def download_original(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep
 ) -> StreamingResponse:
-    document = documents.get_document(session, user.id, document_id)
+    document, _ = documents.get_document(session, user.id, document_id)
     try:
         stream = state.storage.open_read(document.blob_key)
     except BlobNotFound as exc:
@@ -192,7 +210,7 @@ def original_url(
 ) -> FileUrlOut:
     """A short-lived read-only link straight to blob storage when the store can issue one (Azure: a
     SAS), so large downloads do not pass through the API; otherwise the API's own /file URL."""
-    document = documents.get_document(session, user.id, document_id)
+    document, _ = documents.get_document(session, user.id, document_id)
     ttl = state.settings.storage.sas_ttl_seconds
     direct = state.storage.read_url(document.blob_key, ttl)
     if direct is None:

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from api.checks import queue_depths, run_checks
 from api.deps import StateDep
+from api.problems import problem_responses
 from shared.models import Job
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["health"], responses=problem_responses(503))
 
 _WORKERS_TTL = 5.0
 _workers_cache: dict[str, Any] = {"at": 0.0, "value": {}}

@@ -5,23 +5,29 @@ import uuid
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, SessionDep, StateDep
+from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from api.state import KnownUser
-from shared.documents import repository
+from shared.documents import access, repository
 from shared.documents import service as documents
+from shared.documents.access import Role
 from shared.documents.schemas import JobDetailOut, JobOut
 from shared.jobs import actions
 from shared.jobs.errors import JobNotFound
 from shared.models import Job
 
-router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
+router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"], responses=API_PROBLEMS)
 
 
-def _visible(session: Session, user: KnownUser, job_id: uuid.UUID) -> Job:
+def _visible(session: Session, user: KnownUser, job_id: uuid.UUID, at_least: Role = Role.VIEWER) -> Job:
+    """The job if the caller may see its document (404 otherwise), checked for the role an action needs."""
     job = repository.visible_job(session, user.id, job_id)
     if job is None:
-        raise JobNotFound(f"Job {job_id} was not found.")
+        error = JobNotFound(f"Job {job_id} was not found.")
+        error.denied = session.get(Job, job_id) is not None
+        raise error
+    access.require(session, user.id, job.document_id, at_least)
     return job
 
 
@@ -31,12 +37,12 @@ def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobDet
 
 
 @router.post("/{job_id}/retry", status_code=202, response_model=JobOut, summary="Run an ended job again")
-def retry_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobOut:
-    _visible(session, user, job_id)
-    return documents.job_view(actions.retry(session, job_id))
+def retry_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
+    _visible(session, user, job_id, Role.EDITOR)
+    return documents.job_view(actions.retry(session, job_id, cap=state.settings.jobs.dispatch_per_user))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job that has not ended")
-def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobOut:
-    _visible(session, user, job_id)
-    return documents.job_view(actions.cancel(session, job_id))
+def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
+    _visible(session, user, job_id, Role.EDITOR)
+    return documents.job_view(actions.cancel(session, job_id, cap=state.settings.jobs.dispatch_per_user))

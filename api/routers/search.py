@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep, StateDep
+from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.providers.usage import metering
 from shared.search.service import SearchMode, search
 from shared.usage.service import charge_user
 
-router = APIRouter(prefix=API_PREFIX, tags=["search"])
+router = APIRouter(prefix=API_PREFIX, tags=["search"], responses=API_PROBLEMS)
 
 
 class SearchHitOut(BaseModel):

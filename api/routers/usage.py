@@ -4,10 +4,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep
+from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.usage import service as usage
 
-router = APIRouter(prefix=API_PREFIX, tags=["usage"])
+router = APIRouter(prefix=API_PREFIX, tags=["usage"], responses=API_PROBLEMS)
 
 
 class UsageRowOut(BaseModel):

@@ -104,7 +104,7 @@ class Stack:
             ServiceSpec(
                 "api",
                 [python, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", opts.api_host,
-                 "--port", str(opts.api_port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+                 "--port", str(opts.api_port), "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10"],
                 env,
                 stop_timeout=15,
             )

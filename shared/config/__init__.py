@@ -24,7 +24,7 @@ from shared.config.providers import (
     StorageSettings,
 )
 from shared.config.runtime import AppSettings, BrokerSettings, DatabaseSettings, JobSettings, ServerSettings
-from shared.config.security import AuthSettings, LimitsSettings
+from shared.config.security import AuthSettings, EdgeSettings, LimitsSettings, QuotaSettings
 
 
 class Settings:
@@ -42,6 +42,8 @@ class Settings:
         self.auth: AuthSettings = overrides.get("auth") or AuthSettings()  # type: ignore[assignment]
         self.openai: OpenAISettings = overrides.get("openai") or OpenAISettings()  # type: ignore[assignment]
         self.azure_openai: AzureOpenAISettings = overrides.get("azure_openai") or AzureOpenAISettings()  # type: ignore[assignment]
+        self.quotas: QuotaSettings = overrides.get("quotas") or QuotaSettings()  # type: ignore[assignment]
+        self.edge: EdgeSettings = overrides.get("edge") or EdgeSettings()  # type: ignore[assignment]
         self.limits: LimitsSettings = overrides.get("limits") or LimitsSettings()  # type: ignore[assignment]
         self.jobs: JobSettings = overrides.get("jobs") or JobSettings()  # type: ignore[assignment]
         self.server: ServerSettings = overrides.get("server") or ServerSettings()  # type: ignore[assignment]
@@ -62,8 +64,16 @@ class Settings:
             Environment.PROD,
         ):
             raise RuntimeError(f"AUTH_MODE=dev is refused when ENVIRONMENT={self.app.environment.value}")
-        if self.auth.mode is AuthMode.CLERK:
-            raise RuntimeError("AUTH_MODE=clerk is not available yet; use AUTH_MODE=dev")
+        if self.auth.mode is AuthMode.CLERK and not self.auth.jwks_url():
+            raise RuntimeError(
+                "AUTH_MODE=clerk needs CLERK_FRONTEND_API (or CLERK_JWKS_URL and CLERK_ISSUER)"
+            )
+        if self.auth.mode is AuthMode.CLERK and not self.auth.expected_issuer():
+            raise RuntimeError("AUTH_MODE=clerk with CLERK_JWKS_URL alone needs CLERK_ISSUER")
+        if not local and self.auth.mode is AuthMode.DEV and len(self.auth.secret.encode()) < 32:
+            raise RuntimeError(
+                "AUTH_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
+            )
         if not local and self.auth.secret == PLACEHOLDER_SECRET:
             raise RuntimeError(
                 "AUTH_SECRET is the local placeholder; set a real secret outside ENVIRONMENT=local"
@@ -109,6 +119,7 @@ __all__ = [
     "AzureOpenAISettings",
     "BrokerSettings",
     "DatabaseSettings",
+    "EdgeSettings",
     "EmbeddingsProviderName",
     "EmbeddingsSettings",
     "Environment",
@@ -119,6 +130,7 @@ __all__ = [
     "OcrProviderName",
     "OcrSettings",
     "OpenAISettings",
+    "QuotaSettings",
     "ServerSettings",
     "Settings",
     "StorageSettings",

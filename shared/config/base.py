@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 ENV = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-PLACEHOLDER_SECRET = "change-me-local-only"
+PLACEHOLDER_SECRET = "change-me-local-only-placeholder-secret"  # 32+ bytes: HS256 wants a full key
 
 
 class Environment(enum.StrEnum):

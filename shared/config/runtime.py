@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from shared.config.base import ENV, Environment
+from shared.jobs.states import DEFAULT_DISPATCH_PER_USER
 
 
 class AppSettings(BaseSettings):
@@ -68,6 +69,10 @@ class JobSettings(BaseSettings):
     republish_after_seconds: int = Field(30, alias="JOB_REPUBLISH_AFTER_SECONDS", ge=1)
     sweep_interval_seconds: float = Field(5.0, alias="SWEEP_INTERVAL_SECONDS", gt=0)
     time_limit_seconds: int = Field(3600, alias="JOB_TIME_LIMIT_SECONDS", ge=10)
+    # Fair share: how many of one user's jobs may be in a queue's broker list (or running) at once; the
+    # rest wait in the database and are published as that user's earlier jobs finish, so one user's
+    # thousand uploads sit behind at most this many of theirs, never in front of everyone else's.
+    dispatch_per_user: int = Field(DEFAULT_DISPATCH_PER_USER, alias="DISPATCH_PER_USER", ge=1)
 
 
 class ServerSettings(BaseSettings):

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from shared.config.base import ENV, PLACEHOLDER_SECRET, AuthMode
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
 class AuthSettings(BaseSettings):
@@ -15,6 +23,34 @@ class AuthSettings(BaseSettings):
     secret: str = Field(PLACEHOLDER_SECRET, alias="AUTH_SECRET")
     dev_token_ttl_seconds: int = Field(12 * 3600, alias="DEV_TOKEN_TTL_SECONDS", ge=60)
     issuer: str = Field("workopti-dev", alias="AUTH_DEV_ISSUER")
+    # Clerk: the Frontend API host (e.g. clerk.example.com) gives the issuer and the JWKS URL.
+    clerk_frontend_api: str | None = Field(None, alias="CLERK_FRONTEND_API")
+    clerk_jwks_url: str | None = Field(None, alias="CLERK_JWKS_URL")
+    clerk_issuer: str | None = Field(None, alias="CLERK_ISSUER")
+    clerk_authorized_parties: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), alias="CLERK_AUTHORIZED_PARTIES"
+    )
+    jwks_cache_seconds: int = Field(3600, alias="CLERK_JWKS_CACHE_SECONDS", ge=10)
+    # An unknown `kid` refreshes the keys at most this often, so garbage tokens cannot hammer Clerk.
+    jwks_min_refresh_seconds: int = Field(30, alias="CLERK_JWKS_MIN_REFRESH_SECONDS", ge=0)
+    leeway_seconds: int = Field(10, alias="AUTH_LEEWAY_SECONDS", ge=0, le=300)
+
+    _split_parties = field_validator("clerk_authorized_parties", mode="before")(
+        classmethod(lambda cls, v: _split(v))
+    )
+
+    def clerk_origin(self) -> str | None:
+        if not self.clerk_frontend_api:
+            return None
+        host = self.clerk_frontend_api.strip().rstrip("/")
+        return host if host.startswith(("https://", "http://")) else f"https://{host}"
+
+    def jwks_url(self) -> str | None:
+        origin = self.clerk_origin()
+        return self.clerk_jwks_url or (f"{origin}/.well-known/jwks.json" if origin else None)
+
+    def expected_issuer(self) -> str | None:
+        return self.clerk_issuer or self.clerk_origin()
 
 
 class LimitsSettings(BaseSettings):
@@ -23,3 +59,30 @@ class LimitsSettings(BaseSettings):
     max_upload_bytes: int = Field(50 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", ge=1)
     max_pages: int = Field(2000, alias="MAX_PAGES_PER_DOCUMENT", ge=1)
     max_image_pixels: int = Field(80_000_000, alias="MAX_IMAGE_PIXELS", ge=1)
+
+
+class QuotaSettings(BaseSettings):
+    """Per-user limits, counted in Redis so every API replica shares them; 0 turns one off."""
+
+    model_config = ENV
+
+    uploads_per_minute: int = Field(60, alias="QUOTA_UPLOADS_PER_MINUTE", ge=0)
+    upload_bytes_per_day: int = Field(2 * 1024**3, alias="QUOTA_UPLOAD_BYTES_PER_DAY", ge=0)
+    requests_per_minute: int = Field(1200, alias="QUOTA_REQUESTS_PER_MINUTE", ge=0)
+    # Documents still being processed; a user past this waits for some to finish before uploading more.
+    active_documents: int = Field(500, alias="QUOTA_ACTIVE_DOCUMENTS", ge=0)
+
+
+class EdgeSettings(BaseSettings):
+    model_config = ENV
+
+    # Empty: permissive ("*") in local and dev, no cross-origin access elsewhere.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field((), alias="CORS_ALLOWED_ORIGINS")
+    hsts_max_age_seconds: int = Field(31_536_000, alias="HSTS_MAX_AGE_SECONDS", ge=0)
+    content_security_policy: str = Field(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        alias="CONTENT_SECURITY_POLICY",
+    )
+
+    _split_origins = field_validator("cors_origins", mode="before")(classmethod(lambda cls, v: _split(v)))

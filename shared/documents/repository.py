@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from shared.documents.access import visible_to
+from shared.documents.access import role_of, shared_with, visible_to
 from shared.errors import Invalid
 from shared.models import AiResult, Document, Job, JobEvent, Page
 
@@ -19,9 +19,14 @@ def get_visible(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) ->
     return session.scalar(select(Document).where(Document.id == document_id, visible_to(user_id)))
 
 
-def revision_of_visible(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> int | None:
-    """The cheap question a conditional GET asks before loading anything else."""
-    return session.scalar(select(Document.revision).where(Document.id == document_id, visible_to(user_id)))
+def revision_of_visible(
+    session: Session, user_id: uuid.UUID, document_id: uuid.UUID
+) -> tuple[int, str] | None:
+    """(revision, the caller's role): the cheap question a conditional GET asks before loading more."""
+    row = session.execute(
+        select(Document.revision, role_of(user_id)).where(Document.id == document_id, visible_to(user_id))
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def by_sha256(session: Session, owner_id: uuid.UUID, sha256: str) -> Document | None:
@@ -69,10 +74,23 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
 
 
 def list_visible(
-    session: Session, user_id: uuid.UUID, *, status: str | None, limit: int, cursor: str | None
-) -> tuple[Sequence[Document], str | None]:
-    """Newest first, keyset-paged on (created_at, id) so a page costs the same however deep it is."""
-    query = select(Document).where(visible_to(user_id))
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    scope: str = "all",
+) -> tuple[Sequence[tuple[Document, str]], str | None]:
+    """(document, the caller's role) newest first, keyset-paged on (created_at, id) so a page costs the
+    same however deep it is. `scope`: all, owned (mine) or shared (with me)."""
+    query = select(Document, role_of(user_id))
+    if scope == "owned":
+        query = query.where(Document.owner_id == user_id)
+    elif scope == "shared":
+        query = query.where(shared_with(user_id))
+    else:
+        query = query.where(visible_to(user_id))
     if status is not None:
         query = query.where(Document.status == status)
     if cursor is not None:
@@ -82,14 +100,15 @@ def list_visible(
         except ValueError as exc:
             raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
         query = query.where(tuple_(Document.created_at, Document.id) < tuple_(created, last_id))
-    rows = session.scalars(
+    rows = session.execute(
         query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1)
     ).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+        last = rows[-1][0]
+        next_cursor = encode_cursor(last.created_at, last.id)
+    return [(document, role) for document, role in rows], next_cursor
 
 
 def pages_of(session: Session, document_id: uuid.UUID, *, after: int, limit: int) -> Sequence[Page]:

@@ -68,6 +68,7 @@ class DocumentOut(BaseModel):
     status: Literal["queued", "processing", "ready", "failed", "cancelled"]
     page_count: int | None
     pipeline: list[str]
+    role: Literal["owner", "editor", "viewer"] = Field(description="the caller's role on the document")
     created_at: dt.datetime
     updated_at: dt.datetime
     jobs: list[JobOut]
@@ -83,6 +84,7 @@ class DocumentSummaryOut(BaseModel):
     size_bytes: int
     status: str
     page_count: int | None
+    role: Literal["owner", "editor", "viewer"]
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -90,6 +92,19 @@ class DocumentSummaryOut(BaseModel):
 class DocumentList(BaseModel):
     items: list[DocumentSummaryOut]
     next_cursor: str | None
+
+
+class GrantOut(BaseModel):
+    user_id: str = Field(description="the grantee's user id (the identity provider's subject)")
+    name: str | None
+    role: Literal["viewer", "editor"]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class GrantList(BaseModel):
+    items: list[GrantOut]
+    next_cursor: None = None
 
 
 class OcrLineOut(BaseModel):

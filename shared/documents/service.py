@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings
 from shared.db.engine import session_scope
 from shared.db.outbox import enqueue, on_rollback
-from shared.documents import repository, sniff
-from shared.documents.errors import DocumentNotFound, IdempotencyKeyReused, ResultsNotReady
+from shared.documents import access, repository, sniff
+from shared.documents.access import Role
+from shared.documents.errors import IdempotencyKeyReused, ResultsNotReady
 from shared.documents.filenames import clean_filename
 from shared.documents.schemas import (
     ClassificationOut,
@@ -108,15 +110,20 @@ class Intake:
         filename: str | None,
         pipeline: list[JobKind],
         idempotency_key: str | None,
+        charge: Callable[[int], None] | None = None,
     ) -> Accepted:
         """`session` is the request's unit of work; it is first used only after the blob is stored, so
-        a request never holds two pooled connections at once (which can starve the pool under load)."""
+        a request never holds two pooled connections at once (which can starve the pool under load).
+        `charge(size)` is called for a new document only (a repeated upload costs nothing) before
+        anything is stored; it refuses by raising."""
         name, file_type = self.identify(upload, filename)
         document_id = uuid.uuid4()
         prefix = document_prefix(document_id)
         with session_scope(self.factory) as short:
             previous = self.existing(short, owner_id, upload, idempotency_key)
             if previous is None:
+                if charge is not None:
+                    charge(upload.size)
                 guard = BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD)
                 short.add(guard)
                 short.flush()
@@ -172,11 +179,11 @@ class Intake:
 # --- reads --------------------------------------------------------------------------------------
 
 
-def get_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> Document:
-    document = repository.get_visible(session, user_id, document_id)
-    if document is None:
-        raise DocumentNotFound(f"Document {document_id} was not found.")
-    return document
+def get_document(
+    session: Session, user_id: uuid.UUID, document_id: uuid.UUID, at_least: Role = Role.VIEWER
+) -> tuple[Document, Role]:
+    """The document and the caller's role: 404 when they cannot see it, 403 when the role is too low."""
+    return access.require(session, user_id, document_id, at_least)
 
 
 def job_view(job: Job) -> JobOut:
@@ -209,7 +216,7 @@ def job_detail(session: Session, job: Job) -> JobDetailOut:
     return JobDetailOut(**job_view(job).model_dump(), events=events)
 
 
-def document_view(session: Session, document: Document) -> DocumentOut:
+def document_view(session: Session, document: Document, role: Role) -> DocumentOut:
     jobs = [job_view(job) for job in repository.jobs_of(session, document.id)]
     return DocumentOut(
         id=document.id,
@@ -220,6 +227,7 @@ def document_view(session: Session, document: Document) -> DocumentOut:
         status=document.status,  # type: ignore[arg-type]
         page_count=document.page_count,
         pipeline=list(document.pipeline),
+        role=role.value,
         created_at=document.created_at,
         updated_at=document.updated_at,
         jobs=jobs,
@@ -229,7 +237,7 @@ def document_view(session: Session, document: Document) -> DocumentOut:
     )
 
 
-def summary_view(document: Document) -> DocumentSummaryOut:
+def summary_view(document: Document, role: str) -> DocumentSummaryOut:
     return DocumentSummaryOut(
         id=document.id,
         filename=document.filename,
@@ -237,6 +245,7 @@ def summary_view(document: Document) -> DocumentSummaryOut:
         size_bytes=document.size_bytes,
         status=document.status,
         page_count=document.page_count,
+        role=role,
         created_at=document.created_at,
         updated_at=document.updated_at,
     )
@@ -292,7 +301,7 @@ def results_view(session: Session, document: Document) -> ResultsOut:
 def delete_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
     """The row and everything derived from it go in this transaction; its blobs go right after commit,
     through a purge record the sweeper retries until the store confirms."""
-    document = get_document(session, user_id, document_id)
+    document, _ = get_document(session, user_id, document_id, Role.OWNER)
     jobs.lock_document(session, document.id)
     purge = BlobPurge(prefix=document_prefix(document.id))
     session.add(purge)

@@ -13,11 +13,11 @@ from shared.jobs.service import (
     descendants,
     discard_outputs,
     lock_document,
-    queue_job,
     record_event,
     refresh_document,
+    release,
 )
-from shared.jobs.states import TERMINAL_STATUSES, JobKind, JobStatus
+from shared.jobs.states import DEFAULT_DISPATCH_PER_USER, TERMINAL_STATUSES, JobKind, JobStatus
 from shared.models import Chunk, Job
 
 
@@ -31,7 +31,7 @@ def _locked_job(session: Session, job_id: uuid.UUID) -> Job:
     return job
 
 
-def retry(session: Session, job_id: uuid.UUID) -> Job:
+def retry(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER) -> Job:
     """Run an ended job again from scratch (its outputs are recomputed), and everything after it."""
     job = _locked_job(session, job_id)
     if not JobStatus(job.status).terminal:
@@ -50,13 +50,16 @@ def retry(session: Session, job_id: uuid.UUID) -> Job:
     session.execute(
         update(Job)
         .where(Job.id == job.id)
-        .values(_reset_values(JobStatus.QUEUED) | {"queued_at": func.now(), "published_at": func.now()})
+        .values(_reset_values(JobStatus.QUEUED) | {"queued_at": func.now()})
     )
     record_event(session, job.id, JobStatus.QUEUED, 0, None, "retry requested")
-    queue_job(session, job.id, job.kind)
+    freed = []
     for child in descendants(session, job.id):
+        if child.status in (JobStatus.QUEUED.value, JobStatus.RUNNING.value):
+            freed.append(child.queue)
         session.execute(update(Job).where(Job.id == child.id).values(_reset_values(JobStatus.WAITING)))
         record_event(session, child.id, JobStatus.WAITING, 0, None, "waits for a retried job")
+    release(session, job.document_id, [job.queue, *freed], cap)
     refresh_document(session, job.document_id)
     session.refresh(job)
     return job
@@ -82,7 +85,7 @@ def _reset_values(status: JobStatus) -> dict[str, object]:
     }
 
 
-def cancel(session: Session, job_id: uuid.UUID) -> Job:
+def cancel(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER) -> Job:
     """Stop a job that has not ended, and the jobs waiting on it. A running attempt notices at its
     next fenced write and stops without writing more."""
     job = _locked_job(session, job_id)
@@ -105,6 +108,7 @@ def cancel(session: Session, job_id: uuid.UUID) -> Job:
     cancel_descendants(
         session, job.id, "upstream_cancelled", f"Skipped because the {job.kind} job was cancelled."
     )
+    release(session, job.document_id, [job.queue], cap)  # its slot, if it had one, is free
     refresh_document(session, job.document_id)
     session.refresh(job)
     return job
@@ -115,8 +119,8 @@ def requeue_embeddings(session: Session, model_key: str, *, everything: bool = F
     `model_key` yet (all of them with `everything`), keeping the vectors of other models: searches
     keep working on the old model until the new one is complete.
 
-    The jobs are queued without a message; the sweeper publishes queued jobs that have none, so this
-    runs from any process that can reach the database.
+    The jobs are queued but held: the sweeper's next dispatch publishes them with fair share, so this
+    runs from any process that can reach the database (the command line has no broker connection).
     """
     extracted = (
         select(Job.document_id)

@@ -10,14 +10,16 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared.db.outbox import enqueue
 from shared.jobs.service import (
     end_failed,
     lock_document,
-    queue_job,
     record_event,
     refresh_document,
+    release,
 )
-from shared.jobs.states import JobKind, JobStatus
+from shared.jobs.states import DEFAULT_DISPATCH_PER_USER, JobKind, JobStatus
+from shared.messaging.tasks import job_message
 from shared.models import Job
 
 
@@ -30,7 +32,7 @@ def due_retries(session: Session, limit: int) -> Sequence[uuid.UUID]:
     ).all()
 
 
-def requeue_retry(session: Session, job_id: uuid.UUID) -> bool:
+def requeue_retry(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER) -> bool:
     """retrying -> queued once its backoff has passed."""
     document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
     if document_id is None or not lock_document(session, document_id):
@@ -42,15 +44,15 @@ def requeue_retry(session: Session, job_id: uuid.UUID) -> bool:
             status=JobStatus.QUEUED.value,
             next_attempt_at=None,
             queued_at=func.now(),
-            published_at=func.now(),
+            published_at=None,
             updated_at=func.now(),
         )
-        .returning(Job.kind, Job.attempts)
+        .returning(Job.queue, Job.attempts)
     ).first()
     if row is None:
         return False
     record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "backoff elapsed")
-    queue_job(session, job_id, row.kind)
+    release(session, document_id, [row.queue], cap)
     refresh_document(session, document_id)
     return True
 
@@ -64,7 +66,9 @@ def expired_leases(session: Session, limit: int) -> Sequence[uuid.UUID]:
     ).all()
 
 
-def recover_expired(session: Session, job_id: uuid.UUID) -> JobStatus | None:
+def recover_expired(
+    session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER
+) -> JobStatus | None:
     """A running job whose worker stopped renewing its lease: queued again, or failed when it has
     used all its attempts."""
     document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
@@ -90,21 +94,23 @@ def recover_expired(session: Session, job_id: uuid.UUID) -> JobStatus | None:
         values |= {"status": JobStatus.FAILED.value, "finished_at": func.now()}
         status = JobStatus.FAILED
     else:
-        values |= {"status": JobStatus.QUEUED.value, "queued_at": func.now(), "published_at": func.now()}
+        values |= {"status": JobStatus.QUEUED.value, "queued_at": func.now(), "published_at": None}
         status = JobStatus.QUEUED
     session.execute(update(Job).where(Job.id == job.id).values(**values))
     record_event(session, job.id, status, job.attempts, job.worker, message)
-    if status is JobStatus.QUEUED:
-        queue_job(session, job.id, job.kind)
-    else:
+    if status is JobStatus.FAILED:
         end_failed(session, job.id, job.document_id, JobKind(job.kind))
+    release(session, document_id, [job.queue], cap)
     refresh_document(session, document_id)
     return status
 
 
 def queued_counts(session: Session) -> dict[str, int]:
+    """Queued jobs whose message was published, per queue: what the broker should be holding."""
     rows = session.execute(
-        select(Job.queue, func.count()).where(Job.status == JobStatus.QUEUED.value).group_by(Job.queue)
+        select(Job.queue, func.count())
+        .where(Job.status == JobStatus.QUEUED.value, Job.published_at.is_not(None))
+        .group_by(Job.queue)
     ).all()
     return {queue: count for queue, count in rows}
 
@@ -116,10 +122,9 @@ def stale_queued(session: Session, queue: str, older_than_seconds: int, limit: i
         .where(
             Job.status == JobStatus.QUEUED.value,
             Job.queue == queue,
-            (Job.published_at.is_(None))
-            | (Job.published_at < func.now() - dt.timedelta(seconds=older_than_seconds)),
+            Job.published_at < func.now() - dt.timedelta(seconds=older_than_seconds),
         )
-        .order_by(Job.published_at.nulls_first())
+        .order_by(Job.published_at)
         .limit(limit)
     ).all()
 
@@ -128,12 +133,12 @@ def republish(session: Session, job_id: uuid.UUID) -> bool:
     """Send a queued job's message again. Harmless if the first one still arrives: claims are conditional."""
     row = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value, Job.published_at.is_not(None))
         .values(published_at=func.now())
         .returning(Job.kind, Job.attempts)
     ).first()
     if row is None:
         return False
     record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "message republished")
-    queue_job(session, job_id, row.kind)
+    enqueue(session, job_message(row.kind, job_id))
     return True

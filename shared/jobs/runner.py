@@ -178,7 +178,9 @@ class JobRunner:
                     with session_scope(self.factory, self.publisher) as session:
                         if finalizer is not None:
                             finalizer(session)
-                        service.complete(session, claim, meter.as_list())
+                        service.complete(
+                            session, claim, meter.as_list(), cap=self.settings.jobs.dispatch_per_user
+                        )
             except ClaimLost as lost:
                 log.info("job %s attempt %d stopped: %s", job_id, claim.attempt, lost)
                 return Outcome(job_id, "lost")

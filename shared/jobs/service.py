@@ -23,18 +23,18 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
-from shared.db.outbox import enqueue
 from shared.jobs import timing
 from shared.jobs.backoff import retry_delay
+from shared.jobs.dispatch import dispatch, owner_of
 from shared.jobs.errors import ClaimLost, JobError
 from shared.jobs.states import (
+    DEFAULT_DISPATCH_PER_USER,
     DEPENDS_ON,
     QUEUE_FOR_KIND,
     JobKind,
     JobStatus,
     derive_document_status,
 )
-from shared.messaging.tasks import job_message
 from shared.models import AiResult, Chunk, Document, Job, JobEvent, Page
 from shared.usage.service import charge_job
 
@@ -53,6 +53,10 @@ class Claim:
     attempt: int
     max_attempts: int
     worker: str
+
+    @property
+    def queue(self) -> str:
+        return QUEUE_FOR_KIND[self.kind]
 
 
 def _seconds_since(column: ColumnElement[dt.datetime]) -> ColumnElement[float]:
@@ -95,8 +99,13 @@ def record_event(
     session.add(JobEvent(job_id=job_id, status=status.value, attempt=attempt, worker=worker, detail=detail))
 
 
-def queue_job(session: Session, job_id: uuid.UUID, kind: str) -> None:
-    enqueue(session, job_message(kind, job_id))
+def release(session: Session, document_id: uuid.UUID, queues: Iterable[str], cap: int) -> None:
+    """Publish what the document owner may now have in flight in each queue (see dispatch.py)."""
+    owner = owner_of(session, document_id)
+    if owner is None:
+        return
+    for queue in sorted(set(queues)):
+        dispatch(session, owner, queue, cap)
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -127,14 +136,13 @@ def create_pipeline(
             progress=0.0,
         )
         if parent is None:
-            job.queued_at = job.published_at = func.now()
+            job.queued_at = func.now()  # held: dispatch publishes it when the owner has room
         by_kind[kind] = job
         session.add(job)
     session.flush()
     for job in by_kind.values():
         record_event(session, job.id, JobStatus(job.status), 0, None, None)
-        if job.status == JobStatus.QUEUED.value:
-            queue_job(session, job.id, job.kind)
+    release(session, document_id, [QUEUE_FOR_KIND[JobKind.EXTRACT]], settings.dispatch_per_user)
     return list(by_kind.values())
 
 
@@ -205,7 +213,13 @@ def report_progress(session: Session, claim: Claim, progress: float | None, leas
     )
 
 
-def complete(session: Session, claim: Claim, usage: Sequence[dict[str, Any]] = ()) -> list[uuid.UUID]:
+def complete(
+    session: Session,
+    claim: Claim,
+    usage: Sequence[dict[str, Any]] = (),
+    *,
+    cap: int = DEFAULT_DISPATCH_PER_USER,
+) -> list[uuid.UUID]:
     """running -> succeeded, releasing the jobs that waited on it; returns their ids."""
     if not lock_document(session, claim.document_id):
         raise ClaimLost(f"document {claim.document_id} was deleted")
@@ -232,17 +246,12 @@ def complete(session: Session, claim: Claim, usage: Sequence[dict[str, Any]] = (
     released = session.execute(
         update(Job)
         .where(Job.depends_on_id == claim.job_id, Job.status == JobStatus.WAITING.value)
-        .values(
-            status=JobStatus.QUEUED.value,
-            queued_at=func.now(),
-            published_at=func.now(),
-            updated_at=func.now(),
-        )
-        .returning(Job.id, Job.kind)
+        .values(status=JobStatus.QUEUED.value, queued_at=func.now(), published_at=None, updated_at=func.now())
+        .returning(Job.id, Job.queue)
     ).all()
-    for job_id, kind in released:
+    for job_id, _ in released:
         record_event(session, job_id, JobStatus.QUEUED, 0, None, None)
-        queue_job(session, job_id, kind)
+    release(session, claim.document_id, [claim.queue, *(queue for _, queue in released)], cap)
     refresh_document(session, claim.document_id)
     return [job_id for job_id, _ in released]
 
@@ -285,6 +294,7 @@ def fail(
     record_event(session, claim.job_id, status, claim.attempt, claim.worker, f"{error.code}: {error.message}")
     if status is JobStatus.FAILED:
         end_failed(session, claim.job_id, claim.document_id, claim.kind)
+    release(session, claim.document_id, [claim.queue], settings.dispatch_per_user)  # its slot is free
     refresh_document(session, claim.document_id)
     return status
 

@@ -42,6 +42,9 @@ class DocumentStatus(enum.StrEnum):
         return self in (DocumentStatus.READY, DocumentStatus.FAILED, DocumentStatus.CANCELLED)
 
 
+# Jobs per user published to one queue at once (fair share); JobSettings.dispatch_per_user overrides it.
+DEFAULT_DISPATCH_PER_USER = 2
+
 # Which queue serves each kind: each queue has its own worker container, scaled on its own.
 QUEUE_FOR_KIND = {JobKind.EXTRACT: "ocr", JobKind.EMBED: "embed", JobKind.AI: "ai"}
 MAINTENANCE_QUEUE = "maintenance"

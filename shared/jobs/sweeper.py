@@ -1,8 +1,9 @@
 """The periodic sweep that keeps the database's view of jobs and the broker's in step.
 
 It releases retries whose backoff has passed, requeues jobs whose worker stopped renewing its lease
-(failing them once their attempts are used), republishes queued jobs whose message was lost (Redis
-restarted without its data, a publish failed after commit), and deletes blobs that are due to go.
+(failing them once their attempts are used), publishes held jobs whose owner has room (fair share),
+republishes queued jobs whose message was lost (Redis restarted without its data, a publish failed
+after commit), and deletes blobs that are due to go.
 Every change is its own short transaction, so sweepers running side by side cannot deadlock.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import JobSettings
 from shared.db.engine import session_scope
 from shared.db.outbox import TaskPublisher
-from shared.jobs import recovery
+from shared.jobs import dispatch, recovery
 from shared.jobs.states import JobStatus
 from shared.models import BlobPurge
 from shared.providers.storage import BlobStore
@@ -35,6 +36,7 @@ class SweepReport:
     requeued: int = 0
     failed: int = 0
     republished: int = 0
+    dispatched: int = 0
     purged: int = 0
 
     def any(self) -> bool:
@@ -53,23 +55,36 @@ def sweep(
         due = recovery.due_retries(session, _BATCH)
     for job_id in due:
         with session_scope(factory, publisher) as session:
-            report.retried += recovery.requeue_retry(session, job_id)
+            report.retried += recovery.requeue_retry(session, job_id, cap=settings.dispatch_per_user)
 
     with factory() as session:
         expired = recovery.expired_leases(session, _BATCH)
     for job_id in expired:
         with session_scope(factory, publisher) as session:
-            outcome = recovery.recover_expired(session, job_id)
+            outcome = recovery.recover_expired(session, job_id, cap=settings.dispatch_per_user)
         if outcome is JobStatus.QUEUED:
             report.requeued += 1
         elif outcome is JobStatus.FAILED:
             report.failed += 1
 
+    report.dispatched = _dispatch_held(factory, publisher, settings)
     report.republished = _republish_lost(factory, publisher, settings, broker_depths)
     report.purged = purge_due_blobs(factory, storage)
     if report.any():
         log.info("sweep: %s", report)
     return report
+
+
+def _dispatch_held(factory: sessionmaker[Session], publisher: TaskPublisher, settings: JobSettings) -> int:
+    """Held jobs whose owner has room: normally published the moment a slot frees, this catches any a
+    transition missed (a dispatch that skipped a locked row, jobs queued from the command line)."""
+    with factory() as session:
+        pairs = dispatch.held_owners(session, _BATCH)
+    published = 0
+    for owner, queue in pairs:
+        with session_scope(factory, publisher) as session:
+            published += dispatch.dispatch(session, owner, queue, settings.dispatch_per_user)
+    return published
 
 
 def _republish_lost(

@@ -3,6 +3,7 @@
 from shared.models.blob_purge import BlobPurge
 from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.document import Document
+from shared.models.grant import DocumentGrant
 from shared.models.job import Job, JobEvent, JobTiming
 from shared.models.page import Page
 from shared.models.result import AiResult
@@ -14,6 +15,7 @@ __all__ = [
     "BlobPurge",
     "Chunk",
     "Document",
+    "DocumentGrant",
     "EmbeddingModel",
     "Job",
     "JobEvent",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from shared.documents.access import VISIBLE_SQL
 from shared.errors import Invalid
 from shared.providers.embeddings import EmbeddingProvider
 
@@ -57,7 +58,8 @@ def search(
     mode: SearchMode,
     embeddings: Callable[[], EmbeddingProvider],
 ) -> list[Hit]:
-    query = " ".join(query.split())
+    # Control characters (NUL above all: PostgreSQL text cannot hold it) are noise in a query.
+    query = " ".join("".join(ch if ch.isprintable() else " " for ch in query).split())
     if not query:
         raise Invalid("The query is empty.", code="empty_query")
     if len(query) > 1000:
@@ -85,12 +87,12 @@ def _hit(ranked: _Ranked, score: float, matched_by: list[str]) -> Hit:
 def _keyword(session: Session, user_id: uuid.UUID, query: str, depth: int) -> list[_Ranked]:
     rows = session.execute(
         text(
-            """
+            f"""
             SELECT p.document_id, d.filename, p.page_no, ts_rank_cd(p.tsv, q, 32) AS rank
             FROM pages p
             JOIN documents d ON d.id = p.document_id,
                  websearch_to_tsquery('english', :query) AS q
-            WHERE d.owner_id = :user_id AND p.tsv @@ q
+            WHERE {VISIBLE_SQL} AND p.tsv @@ q
             ORDER BY rank DESC, p.document_id, p.page_no
             LIMIT :depth
             """
@@ -118,7 +120,7 @@ def _semantic(
             f"""
             SELECT c.document_id, d.filename, c.page_start, c.text, 1 - {distance} AS similarity
             FROM chunks c JOIN documents d ON d.id = c.document_id
-            WHERE c.model_key = :model AND d.owner_id = :user_id
+            WHERE c.model_key = :model AND {VISIBLE_SQL}
             ORDER BY {distance}
             LIMIT :depth
             """
@@ -134,7 +136,7 @@ def _semantic(
                 WITH mine AS MATERIALIZED (
                     SELECT c.document_id, d.filename, c.page_start, c.text, c.embedding
                     FROM chunks c JOIN documents d ON d.id = c.document_id
-                    WHERE c.model_key = :model AND d.owner_id = :user_id
+                    WHERE c.model_key = :model AND {VISIBLE_SQL}
                 )
                 SELECT c.document_id, c.filename, c.page_start, c.text, 1 - {distance} AS similarity
                 FROM mine c

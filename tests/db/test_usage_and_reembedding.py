@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.db.outbox import pending
-from shared.jobs import actions, recovery, service
+from shared.jobs import actions, dispatch, service
 from shared.jobs.errors import TransientJobError
 from shared.jobs.states import JobKind
-from shared.models import Chunk, EmbeddingModel, Job
+from shared.models import Chunk, Document, EmbeddingModel, Job
 from shared.usage import service as usage
 from tests.db.conftest import make_document, make_user
 
@@ -104,10 +104,11 @@ def test_a_new_model_queues_every_document_without_its_vectors(session: Session)
     statuses = dict(session.execute(select(Job.id, Job.status).where(Job.id.in_(mine))).all())
     assert statuses[done[0][1][JobKind.EMBED].id] == "succeeded"  # it already has the new vectors
     assert statuses[done[1][1][JobKind.EMBED].id] == statuses[done[2][1][JobKind.EMBED].id] == "queued"
-    # No message yet: the sweeper publishes queued jobs that have none.
+    # Held, not published: the sweeper's dispatch publishes them with fair share.
     assert len(pending(session)) == before
     assert session.scalar(select(Job.published_at).where(Job.id == done[1][1][JobKind.EMBED].id)) is None
-    assert done[1][1][JobKind.EMBED].id in recovery.stale_queued(session, "embed", 30, 100)
+    owner = session.scalar(select(Document.owner_id).where(Document.id == done[1][0].id))
+    assert (owner, "embed") in dispatch.held_owners(session, 100)
 
 
 def test_each_model_gets_its_own_vector_index(db_engine) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from cli.stack.stack import Stack
 from tests import documents as make
-from tests.conftest import ApiUser
+from tests.conftest import STACK_ENV, ApiUser
 
 pytestmark = pytest.mark.stack
 
@@ -237,3 +237,18 @@ def test_documents_are_listed_newest_first_in_pages(user: ApiUser) -> None:
     for status in ("queued", "processing", "ready"):
         filtered = user.http.get("/api/v1/documents", params={"status": status}).json()["items"]
         assert all(d["status"] == status for d in filtered)
+
+
+def test_uploading_too_fast_is_refused_with_when_to_retry(user: ApiUser) -> None:
+    # The suite's stack allows QUOTA_UPLOADS_PER_MINUTE uploads a minute per user.
+    limit = int(STACK_ENV["QUOTA_UPLOADS_PER_MINUTE"])
+    statuses = [
+        user.upload(f"{i}.txt", make.txt(f"quota {i} {uuid.uuid4()}")).status_code for i in range(limit)
+    ]
+    assert set(statuses) == {202}
+    refused = user.upload("one-more.txt", make.txt(f"one more {uuid.uuid4()}"))
+    body = _problem(refused, 429, "too_many_uploads")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60 and body["retry_after"] == int(
+        refused.headers["Retry-After"]
+    )
+    assert user.http.get("/api/v1/documents").status_code == 200  # other requests still work

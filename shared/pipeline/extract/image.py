@@ -59,7 +59,7 @@ class ImageReader:
         except _DECODE_ERRORS as exc:
             raise UnreadableDocument("image_unreadable", f"The image could not be read: {exc}.") from exc
         try:
-            self.page_count = getattr(self._image, "n_frames", 1) if multi_frame else 1
+            self.page_count = _count_frames(self._image, limits.max_pages) if multi_frame else 1
         except _DECODE_ERRORS as exc:
             self.close()
             raise UnreadableDocument("image_unreadable", f"The image could not be read: {exc}.") from exc
@@ -67,7 +67,8 @@ class ImageReader:
             self.close()
             raise UnreadableDocument(
                 "too_many_pages",
-                f"The image has {self.page_count} pages; at most {limits.max_pages} pages can be processed.",
+                f"The image has more than {limits.max_pages} pages; at most {limits.max_pages} pages can be "
+                "processed.",
             )
         self._check_size(1)
 
@@ -119,6 +120,21 @@ class ImageReader:
 
     def close(self) -> None:
         self._image.close()
+
+
+def _count_frames(image: Image.Image, limit: int) -> int:
+    """The number of frames, counting stops at `limit` + 1. Pillow's own count (`n_frames`) reads
+    every directory in the file however many there are; seeking reads one directory per frame and
+    decodes nothing."""
+    frames = 1
+    try:
+        while frames <= limit:
+            image.seek(frames)
+            frames += 1
+    except EOFError:
+        pass
+    image.seek(0)
+    return frames
 
 
 def _upright(image: Image.Image) -> Image.Image:

@@ -32,6 +32,11 @@ from shared.providers.ocr import OcrProvider
 # PDFium is not thread-safe; every call into it in this process goes through this lock.
 _PDFIUM_LOCK = threading.RLock()
 
+# The images of one page may declare at most the pixel limit in all, but never less than this: a limit
+# lowered to bound OCR work must not refuse ordinary scans (a 600 dpi A4 colour scan has 35M pixels),
+# which are rendered at a capped scale however large they are.
+_EMBEDDED_PIXELS_FLOOR = 64_000_000
+
 # A text layer where more than this share of the visible characters are replacement or control
 # characters comes from a font without a usable Unicode map: OCR reads such a page better.
 _MAX_BAD_SHARE = 0.2
@@ -123,6 +128,7 @@ class PdfReader:
         return batch
 
     def _ocr_page(self, page: pdfium.PdfPage, page_no: int, width: float, height: float) -> ExtractedPage:
+        self._check_images(page, page_no)
         scale = render_scale(width, height, self._settings.render_dpi, self._limits.max_image_pixels)
         with _PDFIUM_LOCK:
             bitmap = page.render(scale=scale, grayscale=True)
@@ -132,6 +138,23 @@ class PdfReader:
         finally:
             with _PDFIUM_LOCK:
                 bitmap.close()
+
+    def _check_images(self, page: pdfium.PdfPage, page_no: int) -> None:
+        """Rendering decodes each image on the page at its own full size, whatever the scale the page is
+        drawn at: a page whose images declare too many pixels is refused before it is drawn. Sizes come
+        from the images' dictionaries; nothing is decoded here."""
+        limit = max(self._limits.max_image_pixels, _EMBEDDED_PIXELS_FLOOR)
+        total = 0
+        with _PDFIUM_LOCK:
+            for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+                width, height = image.get_px_size()
+                total += width * height
+                if total > limit:
+                    raise UnreadableDocument(
+                        "image_too_large",
+                        f"Page {page_no} holds images of more than {limit:,} pixels (one is {width}x{height}); "
+                        "that is more than can be processed.",
+                    )
 
     def close(self) -> None:
         with _PDFIUM_LOCK:

@@ -1,0 +1,251 @@
+"""Every endpoint x {owner, editor, viewer, stranger, anonymous}: who gets what.
+
+The matrix is checked against the running API's OpenAPI document, so a new route without an entry here
+fails the suite until someone decides who may call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from cli.stack.stack import Stack
+from tests import documents as make
+from tests.conftest import ApiUser
+
+pytestmark = pytest.mark.stack
+
+ROLES = ("owner", "editor", "viewer", "stranger", "anonymous")
+WORD = f"zebrafinch{uuid.uuid4().hex[:6]}"  # a word only the shared document contains
+
+
+@dataclass
+class World:
+    clients: dict[str, httpx.Client]
+    owner: ApiUser
+    users: dict[str, ApiUser]
+
+    def fresh_document(self, word: str = "matrix") -> dict:
+        """A ready document owned by `owner`, shared with editor (editor) and viewer (viewer)."""
+        data = make.txt(f"Matrix document {uuid.uuid4()} about the {word}.")
+        document_id = self.owner.upload("matrix.txt", data).json()["id"]
+        for role in ("editor", "viewer"):
+            granted = self.owner.http.put(
+                f"/api/v1/documents/{document_id}/grants/{self.users[role].user_id}", json={"role": role}
+            )
+            assert granted.status_code == 201, granted.text
+        return self.owner.wait_for(document_id)
+
+
+@pytest.fixture(scope="module")
+def world(stack: Stack, user_factory) -> World:
+    users = {role: user_factory(f"{role}-{uuid.uuid4().hex[:6]}") for role in ROLES if role != "anonymous"}
+    clients = {role: user.http for role, user in users.items()}
+    clients["anonymous"] = httpx.Client(base_url=stack.api_url, timeout=60)
+    world = World(clients, users["owner"], users)
+    world.shared = world.fresh_document(WORD)  # type: ignore[attr-defined]
+    return world
+
+
+Call = Callable[[World, httpx.Client, str], httpx.Response]
+
+
+@dataclass(frozen=True)
+class Case:
+    call: Call
+    expected: dict[str, int]
+    fresh: bool = False  # the call changes state: each role acts on its own new document
+
+
+def _doc(world: World, fresh: bool) -> dict:
+    return world.fresh_document() if fresh else world.shared  # type: ignore[attr-defined]
+
+
+READ = {"owner": 200, "editor": 200, "viewer": 200, "stranger": 404, "anonymous": 401}
+OWNER_ONLY = {"editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401}
+ANY_USER = {"owner": 200, "editor": 200, "viewer": 200, "stranger": 200, "anonymous": 401}
+PUBLIC = dict.fromkeys(ROLES, 200)
+
+
+def _job(document: dict, kind: str) -> str:
+    return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("POST", "/api/v1/auth/dev-token"): Case(
+        lambda w, c, r: c.post("/api/v1/auth/dev-token", json={"user_id": "someone"}), PUBLIC
+    ),
+    ("GET", "/api/v1/auth/me"): Case(lambda w, c, r: c.get("/api/v1/auth/me"), ANY_USER),
+    ("POST", "/api/v1/documents"): Case(
+        lambda w, c, r: c.post(
+            "/api/v1/documents",
+            files={"file": ("mine.txt", f"{r} {uuid.uuid4()}".encode())},
+            data={"pipeline": "extract"},
+        ),
+        {"owner": 202, "editor": 202, "viewer": 202, "stranger": 202, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/documents"): Case(lambda w, c, r: c.get("/api/v1/documents"), ANY_USER),
+    ("GET", "/api/v1/documents/{document_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}"), READ
+    ),
+    ("DELETE", "/api/v1/documents/{document_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/documents/{_doc(w, True)['id']}"),
+        OWNER_ONLY | {"owner": 204},
+        fresh=True,
+    ),
+    ("GET", "/api/v1/documents/{document_id}/pages"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/pages"), READ
+    ),
+    ("GET", "/api/v1/documents/{document_id}/results"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/results"), READ
+    ),
+    ("GET", "/api/v1/documents/{document_id}/file"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/file"), READ
+    ),
+    ("GET", "/api/v1/documents/{document_id}/file-url"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/file-url"), READ
+    ),
+    ("GET", "/api/v1/documents/{document_id}/grants"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/grants"), OWNER_ONLY | {"owner": 200}
+    ),
+    ("PUT", "/api/v1/documents/{document_id}/grants/{user_id}"): Case(
+        lambda w, c, r: c.put(
+            f"/api/v1/documents/{_doc(w, True)['id']}/grants/newcomer-{uuid.uuid4().hex[:6]}",
+            json={"role": "viewer"},
+        ),
+        OWNER_ONLY | {"owner": 201},
+        fresh=True,
+    ),
+    ("DELETE", "/api/v1/documents/{document_id}/grants/{user_id}"): Case(
+        lambda w, c, r: c.delete(
+            f"/api/v1/documents/{_doc(w, True)['id']}/grants/{w.users['viewer'].user_id}"
+        ),
+        OWNER_ONLY | {"owner": 204},
+        fresh=True,
+    ),
+    ("GET", "/api/v1/jobs/{job_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/jobs/{_job(w.shared, 'ai')}"), READ
+    ),
+    ("POST", "/api/v1/jobs/{job_id}/retry"): Case(
+        lambda w, c, r: c.post(f"/api/v1/jobs/{_job(_doc(w, True), 'ai')}/retry"),
+        {"owner": 202, "editor": 202, "viewer": 403, "stranger": 404, "anonymous": 401},
+        fresh=True,
+    ),
+    # The job has ended, so someone allowed to cancel gets 409: the role check passed, the state did not.
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): Case(
+        lambda w, c, r: c.post(f"/api/v1/jobs/{_job(w.shared, 'ai')}/cancel"),
+        {"owner": 409, "editor": 409, "viewer": 403, "stranger": 404, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/search"): Case(lambda w, c, r: c.get("/api/v1/search", params={"q": WORD}), ANY_USER),
+    ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
+    ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
+    ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),
+    ("GET", "/health/status"): Case(lambda w, c, r: c.get("/health/status"), PUBLIC),
+    ("GET", "/health/metrics"): Case(lambda w, c, r: c.get("/health/metrics"), PUBLIC),
+}
+
+
+def test_every_route_has_an_entry(stack: Stack) -> None:
+    spec = httpx.get(f"{stack.api_url}/openapi.json").json()
+    routes = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+    assert routes - MATRIX.keys() == set(), "add the new routes to MATRIX"
+    assert MATRIX.keys() - routes == set(), "MATRIX names routes that no longer exist"
+
+
+@pytest.mark.parametrize("route", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_call_what(world: World, route: tuple[str, str], role: str) -> None:
+    case = MATRIX[route]
+    response = case.call(world, world.clients[role], role)
+    assert response.status_code == case.expected[role], (role, route, response.text[:300])
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"]
+
+
+def test_lists_and_search_show_exactly_what_each_role_may_see(world: World) -> None:
+    shared_id = world.shared["id"]  # type: ignore[attr-defined]
+    for role, user in world.users.items():
+        listed = [d["id"] for d in user.http.get("/api/v1/documents", params={"limit": 100}).json()["items"]]
+        hits = [h["document_id"] for h in user.http.get("/api/v1/search", params={"q": WORD}).json()["items"]]
+        visible = role in ("owner", "editor", "viewer")
+        assert (shared_id in listed) is visible, role
+        assert (shared_id in hits) is visible, role
+    shared_view = (
+        world.users["viewer"].http.get("/api/v1/documents", params={"scope": "shared"}).json()["items"]
+    )
+    assert [d["role"] for d in shared_view if d["id"] == shared_id] == ["viewer"]
+    owned = world.users["viewer"].http.get("/api/v1/documents", params={"scope": "owned"}).json()["items"]
+    assert shared_id not in [d["id"] for d in owned]
+
+
+def test_a_revoked_grant_takes_effect_at_once(world: World) -> None:
+    document = world.fresh_document()
+    viewer = world.users["viewer"]
+    path = f"/api/v1/documents/{document['id']}"
+    etag = viewer.http.get(path).headers["ETag"]
+    assert world.owner.http.delete(f"{path}/grants/{viewer.user_id}").status_code == 204
+    assert viewer.http.get(path, headers={"If-None-Match": etag}).status_code == 404
+    grants = world.owner.http.get(f"{path}/grants").json()["items"]
+    assert [(g["user_id"], g["role"]) for g in grants] == [(world.users["editor"].user_id, "editor")]
+
+
+def test_promotion_changes_the_etag_and_the_rights(world: World) -> None:
+    document = world.fresh_document()
+    viewer = world.users["viewer"]
+    path = f"/api/v1/documents/{document['id']}"
+    before = viewer.http.get(path)
+    assert before.json()["role"] == "viewer"
+    promoted = world.owner.http.put(f"{path}/grants/{viewer.user_id}", json={"role": "editor"})
+    assert promoted.status_code == 200 and promoted.json()["role"] == "editor"
+    after = viewer.http.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.json()["role"] == "editor"
+    assert viewer.http.post(f"/api/v1/jobs/{_job(document, 'ai')}/retry").status_code == 202
+
+
+def test_grants_are_validated(world: World) -> None:
+    path = f"/api/v1/documents/{world.shared['id']}/grants"  # type: ignore[attr-defined]
+    assert world.owner.http.put(f"{path}/someone", json={"role": "owner"}).status_code == 422
+    assert (
+        world.owner.http.put(f"{path}/{world.owner.user_id}", json={"role": "viewer"}).json()["code"]
+        == "grant_to_owner"
+    )
+    assert (
+        world.owner.http.delete(f"{path}/nobody-{uuid.uuid4().hex[:6]}").json()["code"] == "grant_not_found"
+    )
+
+
+def test_denied_access_leaves_a_security_event(world: World, stack: Stack) -> None:
+    import time
+
+    log = stack.data_dir / "logs" / "api.log"
+    stranger, viewer = world.users["stranger"], world.users["viewer"]
+
+    def events(user: ApiUser) -> list[str]:
+        text = log.read_text()
+        return [
+            line
+            for line in text.splitlines()
+            if "security event access_denied" in line and user.user_id in line
+        ]
+
+    def settle(user: ApiUser, expected: int) -> list[str]:
+        deadline = time.monotonic() + 10
+        while len(found := events(user)) < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
+
+    document = world.shared  # type: ignore[attr-defined]
+    before_stranger, before_viewer = len(events(stranger)), len(events(viewer))
+    assert stranger.http.get(f"/api/v1/documents/{document['id']}").status_code == 404
+    assert viewer.http.post(f"/api/v1/jobs/{_job(document, 'ai')}/retry").status_code == 403
+    assert "document_not_found" in settle(stranger, before_stranger + 1)[-1]
+    assert "insufficient_role" in settle(viewer, before_viewer + 1)[-1]
+    # A document that does not exist is a plain 404, not an access attempt.
+    assert stranger.http.get(f"/api/v1/documents/{uuid.uuid4()}").status_code == 404
+    time.sleep(1)
+    assert len(events(stranger)) == before_stranger + 1
