@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared.jobs.dispatch import queue_time
 from shared.jobs.errors import JobConflict, JobNotFound
 from shared.jobs.service import (
     cancel_descendants,
@@ -50,7 +51,7 @@ def retry(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PE
     session.execute(
         update(Job)
         .where(Job.id == job.id)
-        .values(_reset_values(JobStatus.QUEUED) | {"queued_at": func.now()})
+        .values(_reset_values(JobStatus.QUEUED) | {"queued_at": queue_time()})
     )
     record_event(session, job.id, JobStatus.QUEUED, 0, None, "retry requested")
     freed = []
@@ -140,7 +141,7 @@ def requeue_embeddings(session: Session, model_key: str, *, everything: bool = F
     count = 0
     for job in session.scalars(candidates.order_by(Job.created_at)).all():
         lock_document(session, job.document_id)
-        reset = _reset_values(JobStatus.QUEUED) | {"queued_at": func.now(), "published_at": None}
+        reset = _reset_values(JobStatus.QUEUED) | {"queued_at": queue_time(), "published_at": None}
         session.execute(update(Job).where(Job.id == job.id).values(reset))
         record_event(session, job.id, JobStatus.QUEUED, 0, None, f"re-embedding with {model_key}")
         refresh_document(session, job.document_id)

@@ -23,6 +23,15 @@ from shared.models import Document, Job
 _IN_FLIGHT = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
+def queue_time():
+    """The moment a job joins its owner's line.
+
+    The wall clock rather than `now()`, which is the transaction's start: several jobs queued in one
+    transaction (a batch, a re-embed) keep the order they were queued in, not a random id order.
+    """
+    return func.clock_timestamp()
+
+
 def owner_of(session: Session, document_id: uuid.UUID) -> uuid.UUID | None:
     return session.scalar(select(Document.owner_id).where(Document.id == document_id))
 

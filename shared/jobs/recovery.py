@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.db.outbox import enqueue
+from shared.jobs.dispatch import queue_time
 from shared.jobs.service import (
     end_failed,
     lock_document,
@@ -43,7 +44,7 @@ def requeue_retry(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DIS
         .values(
             status=JobStatus.QUEUED.value,
             next_attempt_at=None,
-            queued_at=func.now(),
+            queued_at=queue_time(),
             published_at=None,
             updated_at=func.now(),
         )
@@ -94,7 +95,7 @@ def recover_expired(
         values |= {"status": JobStatus.FAILED.value, "finished_at": func.now()}
         status = JobStatus.FAILED
     else:
-        values |= {"status": JobStatus.QUEUED.value, "queued_at": func.now(), "published_at": None}
+        values |= {"status": JobStatus.QUEUED.value, "queued_at": queue_time(), "published_at": None}
         status = JobStatus.QUEUED
     session.execute(update(Job).where(Job.id == job.id).values(**values))
     record_event(session, job.id, status, job.attempts, job.worker, message)

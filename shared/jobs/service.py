@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from shared.config import JobSettings
 from shared.jobs import timing
 from shared.jobs.backoff import retry_delay
-from shared.jobs.dispatch import dispatch, owner_of
+from shared.jobs.dispatch import dispatch, owner_of, queue_time
 from shared.jobs.errors import ClaimLost, JobError
 from shared.jobs.states import (
     DEFAULT_DISPATCH_PER_USER,
@@ -136,7 +136,7 @@ def create_pipeline(
             progress=0.0,
         )
         if parent is None:
-            job.queued_at = func.now()  # held: dispatch publishes it when the owner has room
+            job.queued_at = queue_time()  # held: dispatch publishes it when the owner has room
         by_kind[kind] = job
         session.add(job)
     session.flush()
@@ -246,7 +246,9 @@ def complete(
     released = session.execute(
         update(Job)
         .where(Job.depends_on_id == claim.job_id, Job.status == JobStatus.WAITING.value)
-        .values(status=JobStatus.QUEUED.value, queued_at=func.now(), published_at=None, updated_at=func.now())
+        .values(
+            status=JobStatus.QUEUED.value, queued_at=queue_time(), published_at=None, updated_at=func.now()
+        )
         .returning(Job.id, Job.queue)
     ).all()
     for job_id, _ in released:
