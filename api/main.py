@@ -66,5 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
     ):
         app.include_router(router)
-    spa.mount(app, settings.server.frontend_dist)
+    spa.mount(app, settings.server)
     return app

@@ -1,17 +1,28 @@
-"""Serves the built single-page app at /, with index.html for client-side routes."""
+"""Serves the built single-page app at /, with index.html for client-side routes, and its runtime
+configuration at /config.js (the app's index.html loads it before the app itself)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
+
+from shared.config import ServerSettings
 
 _RESERVED = ("api/", "health/", "docs", "openapi.json", "redoc")
 
 
-def mount(app: FastAPI, dist: Path) -> None:
+def runtime_config(server: ServerSettings) -> str:
+    """The script that tells the app where the API is and how to sign in (no Clerk key: dev users)."""
+    config = {"apiUrl": server.web_api_url, "clerkPublishableKey": server.web_clerk_publishable_key or None}
+    # Escaping "<" keeps the JSON inert even if a value ever reached an inline <script>.
+    return "window.__WORKOPTI_CONFIG__ = " + json.dumps(config).replace("<", "\\u003c") + ";\n"
+
+
+def mount(app: FastAPI, server: ServerSettings) -> None:
+    dist = server.frontend_dist
     index = dist / "index.html"
     if not index.exists():
 
@@ -23,6 +34,12 @@ def mount(app: FastAPI, dist: Path) -> None:
             )  # fmt: skip
 
         return
+
+    @app.get("/config.js", include_in_schema=False)
+    def config_script() -> Response:
+        return Response(
+            runtime_config(server), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+        )
 
     assets = dist / "assets"
     if assets.is_dir():

@@ -99,17 +99,26 @@ def upload_document(
     return view
 
 
-@router.get("", response_model=DocumentList, summary="The caller's documents, newest first")
+@router.get("", response_model=DocumentList, summary="The documents the caller may read, newest first")
 def list_documents(
     user: CurrentUser,
     session: SessionDep,
     status: DocumentStatusFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1200)] = None,
     scope: Annotated[Literal["all", "owned", "shared"], Query(description="shared: shared with me")] = "all",
+    kind: Annotated[
+        Literal["pdf", "image", "docx", "text"] | None,
+        Query(alias="type", description="a family of content types"),
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of the filename, any case")] = None,
+    sort: Annotated[
+        Literal["-created_at", "created_at", "filename", "-filename", "size", "-size"],
+        Query(description="a leading '-' sorts descending"),
+    ] = "-created_at",
 ) -> DocumentList:
     rows, next_cursor = repository.list_visible(
-        session, user.id, status=status, limit=limit, cursor=cursor, scope=scope
+        session, user.id, status=status, limit=limit, cursor=cursor, scope=scope, kind=kind, name=q, sort=sort
     )
     return DocumentList(
         items=[documents.summary_view(doc, role) for doc, role in rows], next_cursor=next_cursor

@@ -82,3 +82,7 @@ class ServerSettings(BaseSettings):
     api_port: int = Field(8000, alias="API_PORT")
     flower_port: int = Field(5555, alias="FLOWER_PORT")
     frontend_dist: Path = Field(Path("frontend/dist"), alias="FRONTEND_DIST")
+    # The web app's runtime configuration, under the names its own container reads, so one built
+    # app serves every environment whether the API or nginx serves it (see frontend/env.example).
+    web_api_url: str = Field("", alias="VITE_APP_API_URL")  # empty: the API is on the app's origin
+    web_clerk_publishable_key: str | None = Field(None, alias="VITE_CLERK_PUBLISHABLE_KEY")

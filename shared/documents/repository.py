@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from shared.documents.access import role_of, shared_with, visible_to
 from shared.errors import Invalid
 from shared.models import AiResult, Document, Job, JobEvent, Page
+from shared.query_text import clean_query
 
 
 def get_visible(session: Session, user_id: uuid.UUID, document_id: uuid.UUID) -> Document | None:
@@ -58,19 +60,31 @@ def events_of(session: Session, job_id: uuid.UUID) -> Sequence[JobEvent]:
 
 
 def encode_cursor(*parts: object) -> str:
-    raw = "|".join(p.isoformat() if isinstance(p, dt.datetime) else str(p) for p in parts)
+    """An opaque cursor: the last row's sort key, as JSON (a filename may hold any character)."""
+    raw = json.dumps([p.isoformat() if isinstance(p, dt.datetime) else str(p) for p in parts])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, count: int) -> list[str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        parts = raw.split("|")
-        if len(parts) != count:
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        if not isinstance(parts, list) or len(parts) != count or not all(isinstance(p, str) for p in parts):
             raise ValueError(parts)
         return parts
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
+
+
+# The documents list's type filter: families a person thinks in, mapped to the content types we store.
+TYPE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "pdf": ("application/pdf",),
+    "image": ("image/png", "image/jpeg", "image/tiff"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    "text": ("text/plain",),
+}
+# Sort name -> the column it orders by; a leading "-" means descending. Every order ends with the id,
+# which makes it total, so keyset paging neither repeats nor skips a row.
+SORT_COLUMNS = {"created_at": Document.created_at, "filename": Document.filename, "size": Document.size_bytes}
 
 
 def list_visible(
@@ -81,9 +95,14 @@ def list_visible(
     limit: int,
     cursor: str | None,
     scope: str = "all",
+    kind: str | None = None,
+    name: str | None = None,
+    sort: str = "-created_at",
 ) -> tuple[Sequence[tuple[Document, str]], str | None]:
-    """(document, the caller's role) newest first, keyset-paged on (created_at, id) so a page costs the
-    same however deep it is. `scope`: all, owned (mine) or shared (with me)."""
+    """(document, the caller's role) in `sort` order, keyset-paged on (sort key, id) so a page costs
+    the same however deep it is. `scope`: all, owned (mine) or shared (with me); `kind`: a key of
+    TYPE_FAMILIES; `name`: part of the filename, any case."""
+    descending, column = sort.startswith("-"), SORT_COLUMNS[sort.lstrip("-")]
     query = select(Document, role_of(user_id))
     if scope == "owned":
         query = query.where(Document.owner_id == user_id)
@@ -93,22 +112,40 @@ def list_visible(
         query = query.where(visible_to(user_id))
     if status is not None:
         query = query.where(Document.status == status)
+    if kind is not None:
+        query = query.where(Document.content_type.in_(TYPE_FAMILIES[kind]))
+    if name := clean_query(name or ""):
+        query = query.where(Document.filename.icontains(name, autoescape=True))
     if cursor is not None:
-        created_raw, id_raw = decode_cursor(cursor, 2)
-        try:
-            created, last_id = dt.datetime.fromisoformat(created_raw), uuid.UUID(id_raw)
-        except ValueError as exc:
-            raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
-        query = query.where(tuple_(Document.created_at, Document.id) < tuple_(created, last_id))
-    rows = session.execute(
-        query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1)
-    ).all()
+        key, last_id = _decode_list_cursor(cursor, sort)
+        after = tuple_(column, Document.id)
+        query = query.where(after < tuple_(key, last_id) if descending else after > tuple_(key, last_id))
+    order = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
+    rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1][0]
-        next_cursor = encode_cursor(last.created_at, last.id)
+        next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
     return [(document, role) for document, role in rows], next_cursor
+
+
+def _decode_list_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
+    issued_for, raw_key, raw_id = decode_cursor(cursor, 3)
+    if issued_for != sort:
+        raise Invalid(
+            "The cursor belongs to another sort order; start again without it.", code="invalid_cursor"
+        )
+    try:
+        column = SORT_COLUMNS[sort.lstrip("-")]
+        key: object = raw_key
+        if column is Document.created_at:
+            key = dt.datetime.fromisoformat(raw_key)
+        elif column is Document.size_bytes:
+            key = int(raw_key)
+        return key, uuid.UUID(raw_id)
+    except ValueError as exc:
+        raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
 
 
 def pages_of(session: Session, document_id: uuid.UUID, *, after: int, limit: int) -> Sequence[Page]:

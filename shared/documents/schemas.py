@@ -82,7 +82,7 @@ class DocumentSummaryOut(BaseModel):
     filename: str
     content_type: str
     size_bytes: int
-    status: str
+    status: Literal["queued", "processing", "ready", "failed", "cancelled"]
     page_count: int | None
     role: Literal["owner", "editor", "viewer"]
     created_at: dt.datetime

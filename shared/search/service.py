@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shared.documents.access import VISIBLE_SQL
 from shared.errors import Invalid
 from shared.providers.embeddings import EmbeddingProvider
+from shared.query_text import clean_query
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ def search(
     mode: SearchMode,
     embeddings: Callable[[], EmbeddingProvider],
 ) -> list[Hit]:
-    # Control characters (NUL above all: PostgreSQL text cannot hold it) are noise in a query.
-    query = " ".join("".join(ch if ch.isprintable() else " " for ch in query).split())
+    query = clean_query(query)
     if not query:
         raise Invalid("The query is empty.", code="empty_query")
     if len(query) > 1000:

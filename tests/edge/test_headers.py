@@ -8,6 +8,7 @@ PostgreSQL database of their own.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import uuid
@@ -452,3 +453,20 @@ def test_no_event_for_accepted_or_unauthenticated_uploads_and_no_filename_in_log
     assert len(upload_events(caplog)) == 1
     for record in caplog.records:
         assert private not in record.getMessage() + repr(vars(record))
+
+
+def test_the_web_app_reads_its_configuration_at_run_time(serve: Serve, tmp_path: Path, web_app: Path) -> None:
+    settings = edge_settings("prod", tmp_path, dist=web_app, origins=APP_ORIGIN)
+    settings.server = ServerSettings(
+        FRONTEND_DIST=web_app,
+        VITE_APP_API_URL="https://api.example.com",
+        VITE_CLERK_PUBLISHABLE_KEY="pk_test_</script><b>",
+    )
+    answer = serve(settings).get("/config.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
+    assert answer.headers["cache-control"] == "no-cache"  # a changed setting reaches the next page load
+    prefix = "window.__WORKOPTI_CONFIG__ = "
+    assert answer.text.startswith(prefix) and "<" not in answer.text
+    config = json.loads(answer.text.removeprefix(prefix).rstrip(";\n"))
+    assert config == {"apiUrl": "https://api.example.com", "clerkPublishableKey": "pk_test_</script><b>"}
+    assert_secured(answer, policy=API_POLICY, hsts=True)
