@@ -22,21 +22,18 @@ from sqlalchemy import create_engine, select
 
 from api.main import create_app
 from shared.config import (
-    AppSettings,
     AuthSettings,
     BrokerSettings,
-    DatabaseSettings,
     EdgeSettings,
     LimitsSettings,
-    QuotaSettings,
     ServerSettings,
     Settings,
-    StorageSettings,
 )
 from shared.migrations.runner import upgrade
 from shared.models import User
 from tests import documents as make
 from tests import hostile
+from tests.auth.conftest import api_settings
 from tests.db.conftest import create_database, pg_server  # noqa: F401
 from tests.serving import ServedApps
 
@@ -70,31 +67,14 @@ def edge_settings(
         if relaxed
         else AuthSettings(AUTH_MODE="clerk", AUTH_SECRET=SECRET, CLERK_FRONTEND_API="clerk.example.com")
     )
-    return Settings(
-        app=AppSettings(
-            ENVIRONMENT=environment, WORKOPTI_DATA_DIR=data_dir, LOG_LEVEL="INFO", LOG_FORMAT="text"
-        ),
-        db=DatabaseSettings(DATABASE_URL=database_url),
-        broker=BrokerSettings(REDIS_URL=NO_REDIS),
-        auth=auth,
-        storage=StorageSettings(
-            LOCAL_STORAGE_DIR=data_dir / "blobs",
-            AZURE_STORAGE_CONNECTION_STRING=None,
-            AZURE_STORAGE_ACCOUNT_URL=None,
-        ),
-        # Quotas count in Redis, which these tests do not start; 0 turns each off.
-        quotas=QuotaSettings(
-            QUOTA_UPLOADS_PER_MINUTE=0,
-            QUOTA_UPLOAD_BYTES_PER_DAY=0,
-            QUOTA_REQUESTS_PER_MINUTE=0,
-            QUOTA_ACTIVE_DOCUMENTS=0,
-        ),
-        edge=EdgeSettings(
-            CORS_ALLOWED_ORIGINS=origins, HSTS_MAX_AGE_SECONDS=1234, CONTENT_SECURITY_POLICY=SPA_POLICY
-        ),
-        limits=LimitsSettings(MAX_UPLOAD_BYTES=max_upload_bytes),
-        server=ServerSettings(FRONTEND_DIST=dist or data_dir / "no-web-app"),
+    settings = api_settings(auth, database_url, data_dir, environment)
+    settings.broker = BrokerSettings(REDIS_URL=NO_REDIS)
+    settings.edge = EdgeSettings(
+        CORS_ALLOWED_ORIGINS=origins, HSTS_MAX_AGE_SECONDS=1234, CONTENT_SECURITY_POLICY=SPA_POLICY
     )
+    settings.limits = LimitsSettings(MAX_UPLOAD_BYTES=max_upload_bytes)
+    settings.server = ServerSettings(FRONTEND_DIST=dist or data_dir / "no-web-app")
+    return settings
 
 
 Serve = Callable[..., httpx.Client]

@@ -23,11 +23,13 @@ import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http import JsonHandler
 
 ROOT = Path(__file__).resolve().parents[1] / "azurite"
 BINARY = ROOT / "node_modules" / ".bin" / "azurite-blob"
@@ -224,26 +226,15 @@ class ManagedIdentityEndpoint:
         self.issued: list[str] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 if self.headers.get("X-IDENTITY-HEADER") != owner.header:
-                    self._answer(401, {"statusCode": 401, "message": "X-IDENTITY-HEADER is missing or wrong"})
+                    self.reply(401, {"statusCode": 401, "message": "X-IDENTITY-HEADER is missing or wrong"})
                 elif query.get("api-version") != ["2019-08-01"] or not query.get("resource"):
-                    self._answer(400, {"statusCode": 400, "message": "api-version and resource are required"})
+                    self.reply(400, {"statusCode": 400, "message": "api-version and resource are required"})
                 else:
-                    self._answer(200, owner._token(query["resource"][0]))
-
-            def _answer(self, status: int, body: dict[str, object]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                    self.reply(200, owner._token(query["resource"][0]))
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/msi/token"

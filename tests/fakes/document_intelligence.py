@@ -35,12 +35,12 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.providers.ocr.base import OcrLine, reading_order
-from tests.fakes.http import HttpFake
+from tests.fakes.http import HttpFake, JsonHandler
 
 API_VERSION = "2024-11-30"
 MODELS = ("prebuilt-read", "prebuilt-layout")
@@ -291,16 +291,12 @@ class FakeDocumentIntelligence(HttpFake):
             handler.reply(200, {"status": "succeeded", **status, "analyzeResult": operation.result})
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(JsonHandler):
     server: ThreadingHTTPServer
 
     @property
     def fake(self) -> FakeDocumentIntelligence:
         return self.server.fake  # type: ignore[attr-defined]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the tests read `requests`, not stderr
 
     def do_POST(self) -> None:
         self._handle("POST")
@@ -358,17 +354,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
             return b"".join(chunks)
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def reply(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 # --- reading pages -----------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The lifecycle every fake service shares: a threaded HTTP server on a local port, started and stopped
-by the test (or a whole stack's fixture), whose handlers reach the fake as `self.server.fake`."""
+by the test (or a whole stack's fixture), whose handlers reach the fake as `self.server.fake`; and the
+request handler base that answers JSON and keeps no access log."""
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +19,25 @@ class _Server(ThreadingHTTPServer):
         # A client that closes a kept-alive connection is not a fault.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the tests read what the fake recorded, not stderr
+
+    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """`body` as JSON (None: an empty body), with `headers` besides the length and type."""
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if body is not None:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class HttpFake:

@@ -11,7 +11,6 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import jwt
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.http import HttpFake
+from tests.fakes.http import HttpFake, JsonHandler
 
 JWKS_PATH = "/.well-known/jwks.json"
 Failure = Literal["error", "hang"]
@@ -46,14 +45,13 @@ def new_signing_key(kid: str | None = None) -> SigningKey:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(JsonHandler):
     server: Any
 
     def do_GET(self) -> None:
         fake: JwksServer = self.server.fake
         if self.path.split("?")[0] != JWKS_PATH:
-            self._send(404, {"error": "not found"})
+            self.reply(404, {"error": "not found"})
             return
         failure = fake.record_fetch()
         if failure == "hang":
@@ -61,20 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if failure == "error":
-            self._send(500, {"errors": [{"code": "internal_error"}]})
+            self.reply(500, {"errors": [{"code": "internal_error"}]})
             return
-        self._send(200, fake.jwks())
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(200, fake.jwks())
 
 
 class JwksServer(HttpFake):
