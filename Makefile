@@ -10,12 +10,20 @@ EXTRAS := api,worker,flower,local-ml,cloud,embedded,cli,dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/lock.txt | sha1sum | cut -c1-12)
 # Azurite (the Azure Storage emulator) for the blob adapter tests, from the npm registry.
 AZURITE := tests/azurite/node_modules/.bin/azurite-blob
+# The web app (frontend/, built into frontend/dist and served by the API at /) and its browser tests,
+# which drive Debian's Chromium through playwright-core; no tool downloads a browser of its own.
+WEB_DEPS := frontend/node_modules/.package-lock.json
+WEB_BUILD := frontend/dist/index.html
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	$(wildcard frontend/index.html frontend/*.ts frontend/tsconfig*.json frontend/openapi.json)
+E2E_DEPS := tests/e2e/node_modules/.package-lock.json
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: help install run test lint bench lock clean
+.PHONY: help install web chromium run test lint bench lock clean
 
 help:
-	@echo "make run    start the whole product (database, Redis, API, workers, Flower)"
-	@echo "make test   run the whole test suite"
+	@echo "make run    start the whole product (web app, API, workers, database, Redis, Flower)"
+	@echo "make test   run the whole test suite (unit, stack, browser)"
 	@echo "make lint   ruff and the import contracts"
 	@echo "make bench  run the benchmarks and print their tables"
 	@echo "make clean  remove the virtualenv and local state (.data)"
@@ -30,13 +38,33 @@ $(STAMP): pyproject.toml requirements/lock.txt
 install: $(STAMP)
 
 $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
-	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
+	$(NPM_CI) --prefix tests/azurite
 	@touch $@
 
-run: install
+$(WEB_DEPS): frontend/package.json frontend/package-lock.json
+	$(NPM_CI) --prefix frontend
+	@touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	npm run --prefix frontend --silent build
+
+web: $(WEB_BUILD)
+
+$(E2E_DEPS): tests/e2e/package.json tests/e2e/package-lock.json
+	$(NPM_CI) --prefix tests/e2e
+	@touch $@
+
+# Debian's Chromium for the browser tests, installed once per machine.
+chromium:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: install web
 	$(BIN)/workopti run
 
-test: install $(AZURITE)
+test: install $(AZURITE) web $(E2E_DEPS) chromium
+	npm test --prefix frontend --silent
 	$(BIN)/python -m pytest
 
 lint: install
@@ -57,4 +85,4 @@ lock:
 	} > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data frontend/node_modules frontend/dist tests/e2e/node_modules tests/azurite/node_modules

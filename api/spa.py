@@ -7,6 +7,7 @@ import json
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from shared.config import ServerSettings
@@ -48,7 +49,7 @@ def mount(app: FastAPI, server: ServerSettings) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
         if path.startswith(_RESERVED):
-            return JSONResponse({"detail": "not found"}, status_code=404)  # type: ignore[return-value]
+            raise HTTPException(status_code=404)  # answered as the API's not_found problem
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)

@@ -1,0 +1,69 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { lazy, Suspense, type ReactNode } from "react";
+import { BrowserRouter, Link, Route, Routes } from "react-router";
+import { retryDelay, shouldRetry } from "./api/polling";
+import { DevAuth } from "./auth/DevAuth";
+import { Layout } from "./components/Layout";
+import type { AppConfig } from "./config";
+import DocumentsPage from "./features/documents/DocumentsPage";
+
+// Not on the first screen: each is its own chunk.
+const DocumentPage = lazy(() => import("./features/document/DocumentPage"));
+const SearchPage = lazy(() => import("./features/search/SearchPage"));
+const ClerkAuth = lazy(() => import("./auth/ClerkAuth"));
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { staleTime: 10_000, retry: shouldRetry, retryDelay },
+      mutations: { retry: false },
+    },
+  });
+}
+
+function SignedIn({ config, children }: { config: AppConfig; children: ReactNode }) {
+  if (config.clerkPublishableKey) {
+    return (
+      <Suspense fallback={<p role="status">Loading sign-in…</p>}>
+        <ClerkAuth publishableKey={config.clerkPublishableKey}>{children}</ClerkAuth>
+      </Suspense>
+    );
+  }
+  return <DevAuth>{children}</DevAuth>;
+}
+
+function NotFound() {
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/">Go to your documents</Link>
+      </p>
+    </>
+  );
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<DocumentsPage />} />
+        <Route path="documents/:id" element={<DocumentPage />} />
+        <Route path="search" element={<SearchPage />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App({ config, client }: { config: AppConfig; client: QueryClient }) {
+  return (
+    <QueryClientProvider client={client}>
+      <BrowserRouter>
+        <SignedIn config={config}>
+          <AppRoutes />
+        </SignedIn>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,27 @@
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type DocumentOut = Schemas["DocumentOut"];
+export type DocumentSummary = Schemas["DocumentSummaryOut"];
+export type DocumentList = Schemas["DocumentList"];
+export type DocumentStatus = DocumentOut["status"];
+export type JobOut = Schemas["JobOut"];
+export type JobStatus = JobOut["status"];
+export type JobKind = JobOut["kind"];
+export type PageOut = Schemas["PageOut"];
+export type OcrLine = Schemas["OcrLineOut"];
+export type ResultsOut = Schemas["ResultsOut"];
+export type GrantOut = Schemas["GrantOut"];
+export type GrantRole = Schemas["GrantIn"]["role"];
+export type SearchHit = Schemas["SearchHitOut"];
+export type SearchMode = Schemas["SearchMode"];
+export type Me = Schemas["MeOut"];
+
+export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ["ready", "failed", "cancelled"];
+export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["waiting", "queued", "running", "retrying"];
+export const RETRYABLE_JOB_STATUSES: readonly JobStatus[] = ["failed", "cancelled"];
+
+export function isTerminal(status: DocumentStatus): boolean {
+  return TERMINAL_DOCUMENT_STATUSES.includes(status);
+}

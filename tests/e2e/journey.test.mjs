@@ -1,0 +1,194 @@
+// One user's day, step by step in one browser session each: sign in, upload a PDF and an image, watch
+// them reach ready, read a document, download it, search, share with a colleague who sees it read-only,
+// then delete it and watch it leave both views. The steps build on each other, so they run in order.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+
+import {
+  PIPELINE_TIMEOUT, assertNoFaults, documentRow, file, launchBrowser, openApp, screenshot, signIn, uniqueUser,
+  waitForRowStatus,
+} from "./support.mjs";
+
+const PDF = "lighthouse-invoice.pdf";
+const IMAGE = "bakery-receipt.png";
+const owner = uniqueUser("ada");
+const colleague = uniqueUser("grace");
+
+let browser;
+let ada; // { context, page, faults }
+let grace;
+
+before(async () => {
+  browser = await launchBrowser();
+  ada = await openApp(browser);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("signs in with the keyboard alone", async () => {
+  await screenshot(ada.page, "sign-in");
+  await signIn(ada.page, owner);
+  const nav = ada.page.getByRole("navigation", { name: "Main" });
+  for (const link of ["Documents", "Search", "Shared with me"]) await nav.getByRole("link", { name: link }).waitFor();
+  assertNoFaults(ada.faults);
+});
+
+test("uploads a PDF and an image, each with its own progress, and watches both reach ready", async () => {
+  const { page } = ada;
+  const upload = page.getByRole("region", { name: "Upload documents" });
+  await upload.getByLabel("Choose files").setInputFiles([file(PDF), file(IMAGE)]);
+  const uploads = page.getByRole("list", { name: "Uploads" });
+  for (const name of [PDF, IMAGE]) await uploads.getByRole("listitem").filter({ hasText: name }).waitFor();
+  await screenshot(page, "uploading");
+  for (const name of [PDF, IMAGE]) {
+    await uploads.getByRole("listitem").filter({ hasText: name }).getByText("ready", { exact: true })
+      .waitFor({ timeout: PIPELINE_TIMEOUT });
+  }
+  for (const name of [PDF, IMAGE]) await waitForRowStatus(page, name, "ready");
+  await screenshot(page, "documents");
+  assertNoFaults(ada.faults);
+});
+
+test("filters the list by type and sorts it by name on the server", async () => {
+  const { page } = ada;
+  const table = page.getByRole("table", { name: "Documents" });
+  await page.getByRole("combobox", { name: "Type" }).selectOption("image");
+  await documentRow(page, PDF).waitFor({ state: "detached" });
+  await documentRow(page, IMAGE).waitFor();
+  await page.getByRole("combobox", { name: "Type" }).selectOption({ index: 0 });
+  await page.getByRole("combobox", { name: "Sort" }).selectOption("filename");
+  await documentRow(page, PDF).waitFor();
+  const names = await table.getByRole("link").allInnerTexts();
+  assert.deepEqual(names, [IMAGE, PDF], "sorted by filename, A to Z");
+  await page.getByRole("textbox", { name: "Filter by name" }).fill("lighthouse");
+  await documentRow(page, IMAGE).waitFor({ state: "detached" });
+  assert.deepEqual(await table.getByRole("link").allInnerTexts(), [PDF]);
+  await page.getByRole("textbox", { name: "Filter by name" }).fill("");
+  await documentRow(page, IMAGE).waitFor();
+});
+
+test("shows the PDF beside its text, page by page, with results and the job timeline", async () => {
+  const { page } = ada;
+  await documentRow(page, PDF).getByRole("link", { name: PDF }).click();
+  await page.getByRole("heading", { level: 1, name: PDF }).waitFor();
+  await page.getByText("Status: ready").waitFor();
+  const original = page.getByRole("region", { name: "Original" });
+  await original.locator("canvas").first().waitFor();
+  const drawn = await original.locator("canvas").first().evaluate((canvas) => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let dark = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 128 && pixels[i + 3] > 0) dark += 1;
+    return { width: canvas.width, dark };
+  });
+  assert.ok(drawn.width > 200 && drawn.dark > 100, `pdf.js drew the page (${JSON.stringify(drawn)})`);
+  const text = page.getByRole("region", { name: "Extracted text" });
+  await text.getByRole("region", { name: "Page 1" }).getByText(/INV-2031-0007/).waitFor();
+  await text.getByRole("region", { name: "Page 2" }).getByText(/copper cupola/).waitFor();
+  for (const heading of ["Summary", "Classification", "Fields", "Keywords"]) {
+    await page.getByRole("heading", { name: heading }).waitFor();
+  }
+  const jobs = page.getByRole("list", { name: "Jobs" }).getByRole("listitem");
+  assert.equal(await jobs.count(), 3);
+  for (const kind of ["extract", "embed", "ai"]) {
+    const job = jobs.filter({ hasText: kind });
+    await job.getByText(/succeeded/).waitFor();
+    assert.equal(await job.getByRole("button", { name: `Cancel ${kind}` }).count(), 0, "no cancel on a finished job");
+  }
+  await screenshot(page, "document");
+  assertNoFaults(ada.faults);
+});
+
+test("downloads the original byte for byte", async () => {
+  const { page } = ada;
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download" }).or(page.getByRole("link", { name: "Download" })).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), PDF);
+  const saved = readFileSync(await download.path());
+  assert.deepEqual(saved, readFileSync(file(PDF)));
+});
+
+test("marks the image's text as OCR", async () => {
+  const { page } = ada;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
+  await documentRow(page, IMAGE).getByRole("link", { name: IMAGE }).click();
+  await page.getByRole("heading", { level: 1, name: IMAGE }).waitFor();
+  const firstPage = page.getByRole("region", { name: "Extracted text" }).getByRole("region", { name: "Page 1" });
+  await firstPage.getByText("OCR", { exact: true }).waitFor();
+  await firstPage.getByText(/sourdough/i).waitFor();
+  const image = page.getByRole("region", { name: "Original" }).getByRole("img");
+  await image.waitFor();
+  assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), "the original image loaded");
+  await screenshot(page, "ocr-page");
+  assertNoFaults(ada.faults);
+});
+
+test("search highlights the words and opens the document at the right page", async () => {
+  const { page } = ada;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
+  await page.getByRole("searchbox", { name: "Search documents" }).fill("copper cupola");
+  await page.getByRole("button", { name: "Search" }).click();
+  const results = page.getByRole("list", { name: "Results" });
+  const hit = results.getByRole("link", { name: new RegExp(`${PDF}.*page 2`, "i") }).first();
+  await hit.waitFor();
+  const marked = await results.locator("mark").allInnerTexts();
+  assert.ok(marked.some((word) => /copper|cupola/i.test(word)), `query words are highlighted: ${marked}`);
+  await screenshot(page, "search");
+  await hit.click();
+  await page.getByRole("heading", { level: 1, name: PDF }).waitFor();
+  assert.match(page.url(), /[?&]page=2\b/);
+  const pageTwo = page.getByRole("region", { name: "Extracted text" }).getByRole("region", { name: "Page 2" });
+  await pageTwo.waitFor();
+  assert.ok(await pageTwo.evaluate((section) => {
+    const box = section.getBoundingClientRect();
+    return box.top < window.innerHeight && box.bottom > 0;
+  }), "page 2 is scrolled into view");
+  assertNoFaults(ada.faults);
+});
+
+test("shares the PDF with a colleague, who sees it read-only under Shared with me", async () => {
+  const { page } = ada;
+  grace = await openApp(browser);
+  await signIn(grace.page, colleague); // the colleague must exist before being granted access
+  const sharing = page.getByRole("region", { name: "Sharing" });
+  await sharing.getByRole("textbox", { name: "Share with user" }).fill(colleague);
+  await sharing.getByRole("combobox", { name: "Role" }).selectOption("viewer");
+  await sharing.getByRole("button", { name: "Share" }).click();
+  await sharing.getByRole("list", { name: "People with access" }).getByRole("listitem")
+    .filter({ hasText: colleague }).filter({ hasText: /viewer/i }).waitFor();
+  await screenshot(page, "sharing");
+
+  await grace.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Shared with me" }).click();
+  await documentRow(grace.page, PDF).waitFor();
+  assert.equal(await documentRow(grace.page, IMAGE).count(), 0, "only what was shared is visible");
+  await documentRow(grace.page, PDF).getByRole("link", { name: PDF }).click();
+  await grace.page.getByRole("heading", { level: 1, name: PDF }).waitFor();
+  await grace.page.getByRole("region", { name: "Extracted text" }).getByText(/INV-2031-0007/).waitFor();
+  assert.equal(await grace.page.getByRole("button", { name: "Delete" }).count(), 0, "a viewer cannot delete");
+  assert.equal(await grace.page.getByRole("region", { name: "Sharing" }).count(), 0, "a viewer cannot share");
+  await screenshot(grace.page, "shared-with-me");
+  assertNoFaults(grace.faults);
+});
+
+test("deletes the PDF after confirming; it leaves the owner's list and the colleague's view", async () => {
+  const { page } = ada;
+  await page.getByRole("button", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog", { name: `Delete ${PDF}?` });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("table", { name: "Documents" }).waitFor();
+  await documentRow(page, IMAGE).waitFor();
+  assert.equal(await documentRow(page, PDF).count(), 0);
+
+  await grace.page.reload();
+  await grace.page.getByRole("alert").filter({ hasText: /not found|no longer|deleted|not exist/i }).waitFor();
+  await grace.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Shared with me" }).click();
+  await grace.page.getByRole("table", { name: "Documents" }).waitFor();
+  assert.equal(await documentRow(grace.page, PDF).count(), 0);
+  assertNoFaults(ada.faults);
+  assertNoFaults(grace.faults);
+});
