@@ -18,14 +18,20 @@ WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 	$(wildcard frontend/index.html frontend/*.ts frontend/tsconfig*.json frontend/openapi.json)
 E2E_DEPS := tests/e2e/node_modules/.package-lock.json
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# Validators for the deployable artefacts (tests/deploy: hadolint, the compose CLI, checkov) in their own
+# virtualenv, because checkov pins libraries the product's lock does not allow.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell sha1sum requirements/tools.txt | cut -c1-12)
 
-.PHONY: help install web chromium run test lint bench lock clean
+.PHONY: help install web chromium run test tools lint bench lock clean db-backup db-restore
 
 help:
 	@echo "make run    start the whole product (web app, API, workers, database, Redis, Flower)"
 	@echo "make test   run the whole test suite (unit, stack, browser)"
 	@echo "make lint   ruff and the import contracts"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make db-backup   back up the database and local blobs to backups/ (or FILE=x.dump)"
+	@echo "make db-restore  FILE=x.dump: put a backup back into the configured database"
 	@echo "make clean  remove the virtualenv and local state (.data)"
 
 $(STAMP): pyproject.toml requirements/lock.txt
@@ -36,6 +42,14 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	@touch $@
 
 install: $(STAMP)
+
+$(TOOLS_STAMP): requirements/tools.txt
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@rm -f $(TOOLS_VENV)/.installed-*
+	@touch $@
+
+tools: $(TOOLS_STAMP)
 
 $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 	$(NPM_CI) --prefix tests/azurite
@@ -63,7 +77,7 @@ chromium:
 run: install web
 	$(BIN)/workopti run
 
-test: install $(AZURITE) web $(E2E_DEPS) chromium
+test: install $(AZURITE) web $(E2E_DEPS) chromium tools
 	npm test --prefix frontend --silent
 	$(BIN)/python -m pytest
 
@@ -75,6 +89,15 @@ lint: install
 bench: install
 	$(BIN)/python -m bench
 
+# The embedded database (started for the occasion if `make run` is not running), or DATABASE_URL.
+# ARGS passes more options, e.g. ARGS='--yes --no-blobs'; see docs/database-operations.md.
+db-backup: install
+	$(BIN)/workopti db-backup $(if $(FILE),--file '$(FILE)') $(ARGS)
+
+db-restore: install
+	@test -n '$(FILE)' || { echo "usage: make db-restore FILE=backups/workopti-<time>.dump [ARGS='--yes']"; exit 2; }
+	$(BIN)/workopti db-restore '$(FILE)' $(ARGS)
+
 # After changing dependencies in pyproject.toml: install into a fresh venv, then record what resolved.
 lock:
 	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
@@ -85,4 +108,4 @@ lock:
 	} > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .data frontend/node_modules frontend/dist tests/e2e/node_modules tests/azurite/node_modules
+	rm -rf $(VENV) $(TOOLS_VENV) .data frontend/node_modules frontend/dist tests/e2e/node_modules tests/azurite/node_modules

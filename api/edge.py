@@ -4,11 +4,12 @@ Both wrap the whole application, outside Starlette's own error handling: the 500
 preflight answers, 404s, 304s, health checks, the single-page app and streamed downloads all leave
 with the same headers. Header values a route sets itself are kept.
 
-- `Content-Security-Policy`: HTML (the single-page app) gets `CONTENT_SECURITY_POLICY`; everything else
+- `Content-Security-Policy`: HTML (the single-page app) gets `CONTENT_SECURITY_POLICY`, with Clerk's
+  hosts added when the app signs in through Clerk (api/csp.py); everything else
   (JSON, problems, downloads, static assets) gets a policy that allows nothing, so a response that a
   browser is somehow made to render as a page can run no script and be framed by no one.
 - `/docs` and `/redoc` load Swagger UI and ReDoc from a CDN with an inline start-up script. They are
-  served in local and dev only, with a policy that allows exactly that CDN on exactly those paths;
+  served in local and dev only (the environment's profile, shared/config/environments.py), with a policy that allows exactly that CDN on exactly those paths;
   elsewhere they are not served at all (a third-party script on the API's origin could read whatever
   a same-origin web app keeps there), while the schema stays at `/openapi.json`.
 - `Referrer-Policy: no-referrer`: links in the app carry document ids and search terms; nothing we
@@ -28,8 +29,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.csp import web_app_policy
 from api.problems import problem
-from shared.config import Environment, Settings
+from shared.config import Settings
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DOCS_POLICY = (
@@ -44,14 +46,12 @@ CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-None-Match", "Idemp
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Content-Disposition")
 CORS_MAX_AGE_SECONDS = 600
 
-_RELAXED = (Environment.LOCAL, Environment.DEV)
-
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Wrap `app` in the security-header and CORS middleware; drop the docs pages outside local/dev."""
-    relaxed = settings.app.environment in _RELAXED
+    rules = settings.profile
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url) if path}
-    if not relaxed:
+    if not rules.api_docs:
         app.router.routes[:] = [
             route for route in app.router.routes if getattr(route, "path", None) not in docs
         ]
@@ -63,11 +63,17 @@ def install(app: FastAPI, settings: Settings) -> None:
         "Cross-Origin-Opener-Policy": "same-origin",
         "Permissions-Policy": PERMISSIONS_POLICY,
     }
-    if not relaxed:
+    if rules.hsts:
         headers["Strict-Transport-Security"] = (
             f"max-age={settings.edge.hsts_max_age_seconds}; includeSubDomains"
         )
     origins = cors_origins(settings)
+    try:
+        html_policy = web_app_policy(
+            settings.edge.content_security_policy, settings.server.web_clerk_publishable_key
+        )
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from exc
 
     # Starlette builds its stack as error handler -> user middleware -> routes, so middleware added the
     # usual way never sees the 500 response; these wrap the stack it builds instead.
@@ -83,22 +89,20 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_credentials=False,
             max_age=CORS_MAX_AGE_SECONDS,
         )
-        return SecurityHeaders(
-            cors, headers, html_policy=settings.edge.content_security_policy, docs_paths=docs
-        )
+        return SecurityHeaders(cors, headers, html_policy=html_policy, docs_paths=docs)
 
     app.build_middleware_stack = build_with_edge  # type: ignore[method-assign]
 
 
 def cors_origins(settings: Settings) -> list[str]:
     """The origins allowed to call the API from a browser; refuses `*` outside local and dev."""
-    environment = settings.app.environment
     origins = [origin.rstrip("/") for origin in settings.edge.cors_origins]
-    if environment in _RELAXED:
+    if settings.profile.permissive_cors:
         return origins or ["*"]
     if "*" in origins:
         raise RuntimeError(
-            f"CORS_ALLOWED_ORIGINS=* is refused when ENVIRONMENT={environment.value}; list the web app's origins"
+            f"CORS_ALLOWED_ORIGINS=* is refused when ENVIRONMENT={settings.app.environment.value}; "
+            "list the web app's origins"
         )
     return origins
 

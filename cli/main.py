@@ -94,6 +94,23 @@ def run(
 
 
 @app.command()
+def flower(
+    port: Annotated[int, typer.Option(envvar="FLOWER_PORT")] = 5555,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Run Flower alone (as a container does), with the sign-in its settings ask for; refuses an open
+    Flower outside ENVIRONMENT=local."""
+    from cli.stack.stack import flower_spec
+
+    try:
+        spec = flower_spec(dict(os.environ), host, port)
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    os.execve(spec.argv[0], spec.argv, spec.env)
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations to DATABASE_URL (deployments run this before new code takes traffic)."""
     from shared.migrations.runner import upgrade
@@ -104,6 +121,72 @@ def migrate() -> None:
         raise typer.Exit(2)
     upgrade(url)
     console.print("migrations applied")
+
+
+PgBinOption = Annotated[
+    list[Path] | None,
+    typer.Option("--pg-bin", help="directory with pg_dump/pg_restore matching the server (repeatable)"),
+]
+
+
+@app.command("db-backup")
+def db_backup(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="where to write (default backups/workopti-<UTC time>.dump)")
+    ] = None,
+    blobs: Annotated[bool, typer.Option(help="also tar the local blob directory beside the dump")] = True,
+    pg_bin: PgBinOption = None,
+) -> None:
+    """Back up the configured database (DATABASE_URL, or the embedded one) with pg_dump -Fc."""
+    from cli.backup import BackupError, backup
+    from shared.config import Settings
+
+    try:
+        files = backup(Settings(), file, pg_bin=pg_bin, blobs=blobs)
+    except BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"database backed up to {files.dump}")
+    if files.blobs:
+        console.print(f"blob files archived to {files.blobs}")
+
+
+@app.command("db-restore")
+def db_restore(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a db-backup dump")
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="database URL to restore into (default: the configured one)"),
+    ] = None,
+    allow_other_database: Annotated[
+        bool, typer.Option(help="allow a --target that is not the configured database")
+    ] = False,
+    blobs: Annotated[bool, typer.Option(help="also put back the blob files archived beside the dump")] = True,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    pg_bin: PgBinOption = None,
+) -> None:
+    """Replace the database's contents with a backup (pg_restore --clean --if-exists --no-owner, in one
+    transaction). Run `workopti migrate` afterwards if the backup predates the running code."""
+    from cli.backup import BackupError, Database, configured_url, restore
+    from shared.config import Settings
+
+    settings = Settings()
+    where = Database.from_url(target or configured_url(settings)).describe()
+    if not yes and not typer.confirm(f"Replace everything in the {where} with {file}?"):
+        raise typer.Exit(1)
+    try:
+        files = restore(
+            settings, file, target_url=target, allow_other_database=allow_other_database, pg_bin=pg_bin,
+            blobs=blobs,
+        )  # fmt: skip
+    except BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{where} restored from {file}")
+    if files.blobs:
+        console.print(f"blob files restored from {files.blobs}")
 
 
 @app.command()

@@ -24,6 +24,8 @@ def configure_logging(settings: Settings, *, service: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.app.log_level.upper())
-    for noisy in ("httpx", "urllib3", "multipart", "python_multipart"):
+    # LOG_LEVEL's default follows ENVIRONMENT (DEBUG in dev, INFO elsewhere); see shared/config/environments.py.
+    root.setLevel(settings.app.log_level or "INFO")
+    # Libraries whose debug output is their own plumbing (connection pools, image chunks), not ours.
+    for noisy in ("httpx", "httpcore", "urllib3", "multipart", "python_multipart", "PIL", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

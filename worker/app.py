@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from shared.config import get_settings
+from shared.logging import configure_logging
 from shared.messaging.celery_config import celery_config
 from shared.messaging.tasks import SWEEP_TASK
 
@@ -37,5 +39,13 @@ def _config() -> dict[str, Any]:
     return config
 
 
-app = Celery("workopti", include=["worker.tasks"])
+@setup_logging.connect(weak=False)
+def _logging(**_: Any) -> None:
+    # Celery's own lines in our format too (JSON where logs are collected). A receiver here also stops
+    # Celery redirecting stdout into logging, which looped our stdout handler back into itself and
+    # dropped every record the pool processes made.
+    configure_logging(get_settings(), service="worker")
+
+
+app = Celery("workopti", include=["worker.tasks", "worker.telemetry"])
 app.add_defaults(_config)

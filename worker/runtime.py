@@ -21,6 +21,7 @@ from shared.logging import configure_logging
 from shared.messaging.broker import queue_depths
 from shared.pipeline.registry import Providers, build_steps
 from shared.providers.storage import BlobStore, build_blob_store
+from shared.telemetry import trace_engine
 from worker.publisher import CeleryPublisher
 
 
@@ -38,9 +39,9 @@ class Runtime:
 
     @cached_property
     def factory(self) -> sessionmaker[Session]:
-        return build_session_factory(
-            build_engine(self.settings, application_name=f"workopti-worker-{os.getpid()}")
-        )
+        engine = build_engine(self.settings, application_name=f"workopti-worker-{os.getpid()}")
+        trace_engine(engine)
+        return build_session_factory(engine)
 
     @cached_property
     def storage(self) -> BlobStore:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from shared.jobs.states import JobKind
 from shared.jobs.sweeper import purge_blobs, sweep
 from shared.messaging.tasks import PURGE_BLOBS_TASK, SWEEP_TASK, TASK_FOR_KIND
+from shared.telemetry.jobs import job_span
 from worker.app import app
 from worker.runtime import runtime
 
 
 def _run(job_id: str) -> str:
-    return runtime(app).runner.run(job_id).status
+    rt = runtime(app)
+    with job_span(rt.factory, job_id) as span:
+        status = rt.runner.run(job_id).status
+        span.set_attribute("workopti.job.outcome", status)
+        return status
 
 
 @app.task(name=TASK_FOR_KIND[JobKind.EXTRACT], acks_late=True, reject_on_worker_lost=True)

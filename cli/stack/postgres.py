@@ -24,7 +24,7 @@ SYSTEM_USER = "workopti-pg"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux, minus ".s.PGSQL.NNNNN"
 
 
-def _binaries() -> Path:
+def postgres_binaries() -> Path:
     # Located, not imported: importing pgserver starts its own server machinery.
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
@@ -38,7 +38,7 @@ class EmbeddedPostgres:
         self.port = port
         # fsync off is for throwaway test databases only: a crash can lose committed data.
         self.fast_unsafe = fast_unsafe
-        self.bin = _binaries()
+        self.bin = postgres_binaries()
         self.user = SYSTEM_USER if os.geteuid() == 0 else None
         self.socket_dir = self._socket_dir()
 

@@ -17,6 +17,8 @@ import httpx
 from cli.stack.postgres import EmbeddedPostgres
 from cli.stack.processes import ServiceSpec, Supervisor
 from cli.stack.redis import EmbeddedRedis, free_port
+from shared.config import AppSettings, FlowerSettings
+from shared.config.environments import profile
 from shared.migrations.runner import upgrade
 
 log = logging.getLogger("workopti.stack")
@@ -57,6 +59,8 @@ class Stack:
         env["WORKOPTI_DATA_DIR"] = str(self.data_dir)
         env["API_PORT"] = str(self.options.api_port)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        if self.options.flower_port:  # an unsafe Flower is refused before anything starts
+            flower_spec(env, self.options.api_host, self.options.flower_port)
         try:
             if not env.get("DATABASE_URL"):
                 self.postgres = EmbeddedPostgres(self.data_dir, fast_unsafe=self.options.fast_unsafe_database)
@@ -116,15 +120,7 @@ class Stack:
                 argv += ["-B", "-s", str(self.data_dir / "celerybeat-schedule")]
             specs.append(ServiceSpec(f"worker-{queue}", argv, env, stop_timeout=20))
         if opts.flower_port:
-            specs.append(
-                ServiceSpec(
-                    "flower",
-                    [python, "-m", "celery", "-A", "worker.app", "flower", f"--address={opts.api_host}",
-                     f"--port={opts.flower_port}"],
-                    env,
-                    stop_timeout=10,
-                )
-            )  # fmt: skip
+            specs.append(flower_spec(env, opts.api_host, opts.flower_port))
         return specs
 
     # --- readiness ------------------------------------------------------------------------------
@@ -167,3 +163,27 @@ class Stack:
         for proc in self.supervisor.processes.values():
             if proc.restarts >= 3:
                 raise RuntimeError(f"{proc.spec.name} keeps crashing; see {proc.log_path}")
+
+
+def flower_spec(env: dict[str, str], host: str, port: int) -> ServiceSpec:
+    """Flower with the sign-in its settings ask for; refuses to build an open Flower outside local.
+
+    The credentials travel in Flower's own environment variables, never on its command line, where
+    any user of the machine could read them in the process list.
+    """
+    given = {name: env[name] for name in _aliases(FlowerSettings) if env.get(name)}
+    flower = FlowerSettings(**given)  # type: ignore[arg-type]
+    app = AppSettings(**{name: env[name] for name in ("ENVIRONMENT",) if env.get(name)})  # type: ignore[arg-type]
+    problems = flower.problems(open_allowed=profile(app.environment).open_flower_allowed)
+    if problems:
+        raise RuntimeError("Flower cannot start: " + "; ".join(problems))
+    return ServiceSpec(
+        "flower",
+        [sys.executable, "-m", "celery", "-A", "worker.app", "flower", f"--address={host}", f"--port={port}"],
+        {**env, **flower.flower_environment()},
+        stop_timeout=10,
+    )
+
+
+def _aliases(group: type[FlowerSettings]) -> list[str]:
+    return [field.alias for field in group.model_fields.values() if field.alias]

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.config.base import PLACEHOLDER_SECRET, AuthMode, Environment
+from shared.config.environments import PROFILES, EnvironmentProfile, profile
 from shared.config.providers import (
     DEFAULT_LABELS,
     AzureOpenAISettings,
@@ -24,7 +25,8 @@ from shared.config.providers import (
     StorageSettings,
 )
 from shared.config.runtime import AppSettings, BrokerSettings, DatabaseSettings, JobSettings, ServerSettings
-from shared.config.security import AuthSettings, EdgeSettings, LimitsSettings, QuotaSettings
+from shared.config.security import AuthSettings, EdgeSettings, FlowerSettings, LimitsSettings, QuotaSettings
+from shared.config.telemetry import TelemetrySettings
 
 
 class Settings:
@@ -47,6 +49,13 @@ class Settings:
         self.limits: LimitsSettings = overrides.get("limits") or LimitsSettings()  # type: ignore[assignment]
         self.jobs: JobSettings = overrides.get("jobs") or JobSettings()  # type: ignore[assignment]
         self.server: ServerSettings = overrides.get("server") or ServerSettings()  # type: ignore[assignment]
+        self.flower: FlowerSettings = overrides.get("flower") or FlowerSettings()  # type: ignore[assignment]
+        self.telemetry: TelemetrySettings = overrides.get("telemetry") or TelemetrySettings()  # type: ignore[assignment]
+
+    @property
+    def profile(self) -> EnvironmentProfile:
+        """What the environment decides: CORS, HSTS, docs pages, sign-in rules, debug and log defaults."""
+        return profile(self.app.environment)
 
     @property
     def blob_dir(self) -> Path:
@@ -58,23 +67,26 @@ class Settings:
 
     def check_startup(self) -> None:
         """Refuse configurations that must never run; raise with the variable to fix."""
-        local = self.app.environment is Environment.LOCAL
-        if self.auth.mode is AuthMode.DEV and self.app.environment in (
-            Environment.SHOWCASE,
-            Environment.PROD,
-        ):
-            raise RuntimeError(f"AUTH_MODE=dev is refused when ENVIRONMENT={self.app.environment.value}")
+        rules = self.profile
+        environment = self.app.environment.value
+        if self.app.debug and not rules.debug_allowed:
+            raise RuntimeError(
+                f"DEBUG=true is refused when ENVIRONMENT={environment}: error responses would show tracebacks"
+            )
+        if self.auth.mode is AuthMode.DEV and not rules.dev_auth_allowed:
+            raise RuntimeError(f"AUTH_MODE=dev is refused when ENVIRONMENT={environment}")
         if self.auth.mode is AuthMode.CLERK and not self.auth.jwks_url():
             raise RuntimeError(
                 "AUTH_MODE=clerk needs CLERK_FRONTEND_API (or CLERK_JWKS_URL and CLERK_ISSUER)"
             )
         if self.auth.mode is AuthMode.CLERK and not self.auth.expected_issuer():
             raise RuntimeError("AUTH_MODE=clerk with CLERK_JWKS_URL alone needs CLERK_ISSUER")
-        if not local and self.auth.mode is AuthMode.DEV and len(self.auth.secret.encode()) < 32:
+        weak = len(self.auth.secret.encode()) < 32
+        if not rules.placeholder_secret_allowed and self.auth.mode is AuthMode.DEV and weak:
             raise RuntimeError(
                 "AUTH_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
             )
-        if not local and self.auth.secret == PLACEHOLDER_SECRET:
+        if not rules.placeholder_secret_allowed and self.auth.secret == PLACEHOLDER_SECRET:
             raise RuntimeError(
                 "AUTH_SECRET is the local placeholder; set a real secret outside ENVIRONMENT=local"
             )
@@ -113,6 +125,7 @@ def get_settings() -> Settings:
 __all__ = [
     "DEFAULT_LABELS",
     "PLACEHOLDER_SECRET",
+    "PROFILES",
     "AppSettings",
     "AuthMode",
     "AuthSettings",
@@ -123,6 +136,8 @@ __all__ = [
     "EmbeddingsProviderName",
     "EmbeddingsSettings",
     "Environment",
+    "EnvironmentProfile",
+    "FlowerSettings",
     "JobSettings",
     "LimitsSettings",
     "LlmProviderName",
@@ -134,5 +149,6 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "TelemetrySettings",
     "get_settings",
 ]

@@ -6,7 +6,8 @@ import enum
 
 from pydantic_settings import SettingsConfigDict
 
-ENV = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+# An empty variable means "not set" (the default applies), so env.example can list every variable.
+ENV = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
 PLACEHOLDER_SECRET = "change-me-local-only-placeholder-secret"  # 32+ bytes: HS256 wants a full key
 

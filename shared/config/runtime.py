@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from shared.config.base import ENV, Environment
+from shared.config.environments import profile
 from shared.jobs.states import DEFAULT_DISPATCH_PER_USER
 
 
@@ -16,10 +19,33 @@ class AppSettings(BaseSettings):
 
     environment: Environment = Field(Environment.LOCAL, alias="ENVIRONMENT")
     data_dir: Path = Field(Path(".data"), alias="WORKOPTI_DATA_DIR")
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
-    log_format: str = Field("text", alias="LOG_FORMAT", description="text or json")
+    # Unset: the environment's default (shared/config/environments.py), resolved below.
+    debug: bool | None = Field(None, alias="DEBUG")
+    log_level: str | None = Field(None, alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] | None = Field(None, alias="LOG_FORMAT")
     version: str = Field("0.1.0", alias="APP_VERSION")
     commit: str = Field("unknown", alias="APP_COMMIT")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip():
+            level = value.strip().upper()
+            if level not in logging.getLevelNamesMapping():
+                raise ValueError(f"LOG_LEVEL={value} is not a level: DEBUG, INFO, WARNING, ERROR or CRITICAL")
+            return level
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _environment_defaults(self) -> AppSettings:
+        defaults = profile(self.environment)
+        if self.debug is None:
+            self.debug = defaults.debug
+        if self.log_level is None:
+            self.log_level = defaults.log_level
+        if self.log_format is None:
+            self.log_format = defaults.log_format
+        return self
 
 
 class DatabaseSettings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
 from shared.config.base import ENV, PLACEHOLDER_SECRET, AuthMode
@@ -86,3 +86,52 @@ class EdgeSettings(BaseSettings):
     )
 
     _split_origins = field_validator("cors_origins", mode="before")(classmethod(lambda cls, v: _split(v)))
+
+
+class FlowerSettings(BaseSettings):
+    """Who may open Flower, which can revoke tasks and shut workers down. The names are Flower's own,
+    so `celery flower` started by hand or in a container reads the same variables the launcher passes."""
+
+    model_config = ENV
+
+    # "user:password", several separated by ",".
+    basic_auth: SecretStr | None = Field(None, alias="FLOWER_BASIC_AUTH")
+    # OAuth instead: a regular expression of the e-mail addresses let in, and the provider's app.
+    auth: str | None = Field(None, alias="FLOWER_AUTH")
+    auth_provider: str | None = Field(None, alias="FLOWER_AUTH_PROVIDER")
+    oauth2_key: str | None = Field(None, alias="FLOWER_OAUTH2_KEY")
+    oauth2_secret: SecretStr | None = Field(None, alias="FLOWER_OAUTH2_SECRET")
+    oauth2_redirect_uri: str | None = Field(None, alias="FLOWER_OAUTH2_REDIRECT_URI")
+
+    def problems(self, *, open_allowed: bool) -> list[str]:
+        """What stops Flower from starting safely, each naming the variable to set."""
+        problems: list[str] = []
+        if self.basic_auth:
+            for entry in self.basic_auth.get_secret_value().split(","):
+                user, _, password = entry.partition(":")
+                if not user.strip() or not password:
+                    problems.append('FLOWER_BASIC_AUTH must be "user:password" (several separated by ",")')
+                    break
+        if self.auth:
+            needs = (
+                ("FLOWER_AUTH_PROVIDER", self.auth_provider),
+                ("FLOWER_OAUTH2_KEY", self.oauth2_key),
+                ("FLOWER_OAUTH2_SECRET", self.oauth2_secret),
+                ("FLOWER_OAUTH2_REDIRECT_URI", self.oauth2_redirect_uri),
+            )
+            problems += [f"FLOWER_AUTH (OAuth) needs {name}" for name, value in needs if not value]
+        if not open_allowed and not (self.basic_auth or self.auth):
+            problems.append("Flower needs FLOWER_BASIC_AUTH or FLOWER_AUTH outside ENVIRONMENT=local")
+        return problems
+
+    def flower_environment(self) -> dict[str, str]:
+        """The variables Flower reads itself, from these settings (which may come from `.env`)."""
+        values = {
+            "FLOWER_BASIC_AUTH": self.basic_auth.get_secret_value() if self.basic_auth else None,
+            "FLOWER_AUTH": self.auth,
+            "FLOWER_AUTH_PROVIDER": self.auth_provider,
+            "FLOWER_OAUTH2_KEY": self.oauth2_key,
+            "FLOWER_OAUTH2_SECRET": self.oauth2_secret.get_secret_value() if self.oauth2_secret else None,
+            "FLOWER_OAUTH2_REDIRECT_URI": self.oauth2_redirect_uri,
+        }
+        return {name: value for name, value in values.items() if value}

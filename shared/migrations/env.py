@@ -1,12 +1,13 @@
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 import shared.models  # noqa: F401  (registers every table on Base.metadata)
 from shared.config import DatabaseSettings
 from shared.db.base import Base
 from shared.migrations.filters import include_object
+from shared.migrations.lock import MIGRATION_LOCK_KEY
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -36,6 +37,8 @@ def run_migrations_online() -> None:
             compare_server_default=True,
         )
         with context.begin_transaction():
+            # Held until the migration transaction ends (shared/migrations/lock.py says why).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
     engine.dispose()
 

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, new_id
+from shared.telemetry.context import current_traceparent
 
 JOB_STATUSES = ("waiting", "queued", "running", "retrying", "succeeded", "failed", "cancelled")
 JOB_KINDS = ("extract", "embed", "ai")
@@ -56,6 +57,9 @@ class Job(Base):
     # What paid providers consumed for this job over all its attempts: [{provider, model, requests,
     # input_tokens, output_tokens, pages}]; empty for local providers.
     usage: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # The W3C traceparent of the request that created the job, so the worker that runs it continues that
+    # trace however late and by whichever path its message is published (shared/telemetry/jobs.py).
+    traceparent: Mapped[str | None] = mapped_column(String(55), default=current_traceparent)
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 

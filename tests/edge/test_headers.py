@@ -8,6 +8,7 @@ PostgreSQL database of their own.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -20,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, select
 
+from api.csp import web_app_policy
 from api.main import create_app
 from shared.config import (
     AuthSettings,
@@ -437,16 +439,25 @@ def test_no_event_for_accepted_or_unauthenticated_uploads_and_no_filename_in_log
 
 def test_the_web_app_reads_its_configuration_at_run_time(serve: Serve, tmp_path: Path, web_app: Path) -> None:
     settings = edge_settings("prod", tmp_path, dist=web_app, origins=APP_ORIGIN)
+    clerk_key = "pk_live_" + base64.b64encode(b"clerk.example.com$").decode()
     settings.server = ServerSettings(
         FRONTEND_DIST=web_app,
-        VITE_APP_API_URL="https://api.example.com",
-        VITE_CLERK_PUBLISHABLE_KEY="pk_test_</script><b>",
+        VITE_APP_API_URL="https://api.example.com/</script><b>",
+        VITE_CLERK_PUBLISHABLE_KEY=clerk_key,
     )
-    answer = serve(settings).get("/config.js")
+    http = serve(settings)
+    answer = http.get("/config.js")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
     assert answer.headers["cache-control"] == "no-cache"  # a changed setting reaches the next page load
     prefix = "window.__WORKOPTI_CONFIG__ = "
     assert answer.text.startswith(prefix) and "<" not in answer.text
     config = json.loads(answer.text.removeprefix(prefix).rstrip(";\n"))
-    assert config == {"apiUrl": "https://api.example.com", "clerkPublishableKey": "pk_test_</script><b>"}
+    assert config == {"apiUrl": "https://api.example.com/</script><b>", "clerkPublishableKey": clerk_key}
     assert_secured(answer, policy=API_POLICY, hsts=True)
+    # The app's page admits Clerk's sign-in script and calls, from the host the key names, and no more.
+    page = http.get("/documents")
+    assert_secured(page, policy=web_app_policy(SPA_POLICY, clerk_key), hsts=True)
+    directives = dict(part.split(" ", 1) for part in page.headers["content-security-policy"].split("; "))
+    assert directives["script-src"] == "'self' https://clerk.example.com https://challenges.cloudflare.com"
+    assert directives["connect-src"] == "'self' https://clerk.example.com"
+    assert directives["frame-ancestors"] == "'none'"

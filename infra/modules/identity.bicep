@@ -1,0 +1,15 @@
+// The identity every WorkOpti app runs as: pulls images from the registry, reads Key Vault secrets
+// (app settings are Key Vault references) and reads and writes blobs, with no password anywhere.
+param name string
+param location string
+param tags object
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: name
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output clientId string = identity.properties.clientId
+output principalId string = identity.properties.principalId

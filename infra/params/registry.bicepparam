@@ -1,0 +1,4 @@
+using '../registry.bicep'
+
+param registryName = 'workopti'
+param sku = 'Premium'
