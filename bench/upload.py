@@ -49,29 +49,30 @@ def _payload(index: int, size: int) -> bytes:
 
 
 async def _hammer(
-    url: str, headers: dict[str, str], total: int, concurrency: int, size: int
+    url: str, users: list[dict[str, str]], total: int, concurrency: int, size: int
 ) -> tuple[float, list[float], int]:
+    """`total` uploads from `concurrency` clients; client k sends as users[k % len(users)]."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(total):
         queue.put_nowait(i)
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=60, limits=limits, headers=headers) as client:
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
 
-        async def worker() -> None:
+        async def worker(headers: dict[str, str]) -> None:
             nonlocal errors
             while not queue.empty():
                 i = queue.get_nowait()
                 files = {"file": (f"doc-{i}.txt", _payload(i, size), "text/plain")}
                 started = time.perf_counter()
-                response = await client.post(url, files=files, data={"pipeline": "extract"})
+                response = await client.post(url, files=files, data={"pipeline": "extract"}, headers=headers)
                 latencies.append(time.perf_counter() - started)
                 if response.status_code not in (200, 202):
                     errors += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(users[k % len(users)]) for k in range(concurrency)))
         elapsed = time.perf_counter() - started
     return elapsed, latencies, errors
 
@@ -111,20 +112,30 @@ def main() -> None:
         try:
             _wait(f"http://127.0.0.1:{port}/docs")
             asyncio.run(
-                _hammer(f"http://127.0.0.1:{port}/upload", {}, 32, args.concurrency, args.size)
+                _hammer(f"http://127.0.0.1:{port}/upload", [{}], 32, args.concurrency, args.size)
             )  # warm up
             elapsed, latencies, errors = asyncio.run(
-                _hammer(f"http://127.0.0.1:{port}/upload", {}, args.requests, args.concurrency, args.size)
+                _hammer(f"http://127.0.0.1:{port}/upload", [{}], args.requests, args.concurrency, args.size)
             )
             rows.append(_row("bare FastAPI, stream to disk", args.requests, elapsed, latencies, errors))
         finally:
             baseline.terminate()
             baseline.wait()
 
-    rows.append(_measure_ours("WorkOpti POST /api/v1/documents", {}, args))
+    # One user's uploads share that user's fair-share dispatch lock; many users' do not.
+    rows.append(_measure_ours("WorkOpti POST /api/v1/documents, one user", {}, 1, args))
+    rows.append(
+        _measure_ours(
+            f"WorkOpti POST /api/v1/documents, {args.concurrency} users", {}, args.concurrency, args
+        )
+    )
     with _otlp_sink() as endpoint:
         traced = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "TRACE_SAMPLE_RATIO": "1"}
-        rows.append(_measure_ours("WorkOpti, every request traced (OTLP)", traced, args))
+        rows.append(
+            _measure_ours(
+                f"the same, {args.concurrency} users, every request traced", traced, args.concurrency, args
+            )
+        )
 
     print_table(
         f"Upload acceptance: {args.size // 1024} KiB text files, {args.concurrency} concurrent clients, "
@@ -144,7 +155,7 @@ UNREACHABLE_QUOTAS = {
 }
 
 
-def _measure_ours(name: str, env: dict[str, str], args: argparse.Namespace) -> list[object]:
+def _measure_ours(name: str, env: dict[str, str], user_count: int, args: argparse.Namespace) -> list[object]:
     data_dir = Path(tempfile.mkdtemp(prefix="workopti-bench-"))
     data_dir.chmod(0o755)
     stack = Stack(StackOptions(data_dir=data_dir, api_port=free_port(), flower_port=None, workers=False,
@@ -153,14 +164,11 @@ def _measure_ours(name: str, env: dict[str, str], args: argparse.Namespace) -> l
     stack.start(wait=False)
     try:
         _wait(f"{stack.api_url}/health/ready")
-        token = httpx.post(f"{stack.api_url}/api/v1/auth/dev-token", json={"user_id": "bench"}).json()[
-            "access_token"
-        ]
-        headers = {"Authorization": f"Bearer {token}"}
+        users = [_signed_in(stack.api_url, f"bench-{k}") for k in range(user_count)]
         url = f"{stack.api_url}/api/v1/documents"
-        asyncio.run(_hammer(url, headers, 32, args.concurrency, args.size))
+        asyncio.run(_hammer(url, users, 32, args.concurrency, args.size))
         elapsed, latencies, errors = asyncio.run(
-            _hammer(url, headers, args.requests, args.concurrency, args.size)
+            _hammer(url, users, args.requests, args.concurrency, args.size)
         )
         if errors:
             raise SystemExit(
@@ -169,6 +177,11 @@ def _measure_ours(name: str, env: dict[str, str], args: argparse.Namespace) -> l
         return _row(name, args.requests, elapsed, latencies, errors)
     finally:
         stack.stop()
+
+
+def _signed_in(api_url: str, user_id: str) -> dict[str, str]:
+    token = httpx.post(f"{api_url}/api/v1/auth/dev-token", json={"user_id": user_id}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 class _Sink(BaseHTTPRequestHandler):
