@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,15 +50,17 @@ def _data_dir(name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    data_dir = _data_dir("stack")
+@contextmanager
+def running_stack(name: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A whole product of its own (embedded PostgreSQL, Redis, API, workers) with the suite's settings
+    plus `env`; its logs are kept under artifacts/logs/<name> when it stops."""
+    data_dir = _data_dir(name)
     options = StackOptions(
         data_dir=data_dir,
         api_port=free_port(),
         flower_port=None,
         redis_port=free_port(),
-        env={k: v for k, v in STACK_ENV.items()} | {"DATABASE_URL": "", "REDIS_URL": ""},
+        env=STACK_ENV | {"DATABASE_URL": "", "REDIS_URL": ""} | (env or {}),
         fast_unsafe_database=True,
     )
     instance = Stack(options)
@@ -66,8 +69,14 @@ def stack() -> Iterator[Stack]:
         yield instance
     finally:
         instance.stop()
-        _keep_logs(data_dir / "logs", "stack")
+        _keep_logs(data_dir / "logs", name)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with running_stack("stack") as instance:
+        yield instance
 
 
 def _keep_logs(logs: Path, name: str) -> None:

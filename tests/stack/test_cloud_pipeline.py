@@ -5,7 +5,6 @@ environment variables only."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -14,11 +13,9 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy import create_engine, text
 
-from cli.stack.redis import free_port
-from cli.stack.stack import Stack, StackOptions
 from shared.config import DatabaseSettings
 from tests import documents as make
-from tests.conftest import STACK_ENV, ApiUser, _data_dir, _keep_logs
+from tests.conftest import ApiUser, running_stack
 from tests.fakes.azurite import Azurite
 from tests.fakes.document_intelligence import FakeDocumentIntelligence
 from tests.fakes.openai_server import FakeOpenAI
@@ -40,33 +37,19 @@ def cloud() -> Iterator[dict]:
             "AZURE_DOCUMENT_INTELLIGENCE_KEY": di.key,
             "AZURE_OPENAI_API_KEY": openai_fake.azure_api_key,
         }
-        env = (
-            STACK_ENV
-            | secrets
-            | {
-                "DATABASE_URL": "",
-                "REDIS_URL": "",
-                "AZURE_STORAGE_CONTAINER": CONTAINER,
-                "OCR_PROVIDER": "azure",
-                "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT": di.endpoint,
-                "AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS": "0.2",
-                "EMBEDDINGS_PROVIDER": "azure_openai",
-                "LLM_PROVIDER": "azure_openai",
-                "AZURE_OPENAI_ENDPOINT": openai_fake.azure_endpoint,
-                "AZURE_OPENAI_EMBEDDING_DEPLOYMENT": "embed-small",
-                "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
-            }
-        )
-        data_dir = _data_dir("cloud")
-        stack = Stack(StackOptions(data_dir=data_dir, api_port=free_port(), flower_port=None, env=env,
-                                   fast_unsafe_database=True))  # fmt: skip
-        stack.start(timeout=300)
-        try:
+        env = secrets | {
+            "AZURE_STORAGE_CONTAINER": CONTAINER,
+            "OCR_PROVIDER": "azure",
+            "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT": di.endpoint,
+            "AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS": "0.2",
+            "EMBEDDINGS_PROVIDER": "azure_openai",
+            "LLM_PROVIDER": "azure_openai",
+            "AZURE_OPENAI_ENDPOINT": openai_fake.azure_endpoint,
+            "AZURE_OPENAI_EMBEDDING_DEPLOYMENT": "embed-small",
+            "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
+        }
+        with running_stack("cloud", env) as stack:
             yield {"stack": stack, "secrets": secrets, "azurite": azurite, "di": di, "openai": openai_fake}
-        finally:
-            stack.stop()
-            _keep_logs(data_dir / "logs", "cloud")
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

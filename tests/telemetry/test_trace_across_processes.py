@@ -9,17 +9,15 @@ document's trace, yet their job spans must still continue the second upload's tr
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from cli.stack.redis import free_port
-from cli.stack.stack import Stack, StackOptions
+from cli.stack.stack import Stack
 from tests import documents as make
-from tests.conftest import STACK_ENV, ApiUser, _data_dir, _keep_logs
+from tests.conftest import ApiUser, running_stack
 from tests.telemetry.receiver import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.stack
@@ -47,19 +45,13 @@ def _job_spans(spans: list[ReceivedSpan], document_id: str) -> dict[str, Receive
 @pytest.fixture(scope="module")
 def traced() -> Iterator[Traced]:
     with OtlpReceiver() as receiver:
-        env = STACK_ENV | {
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
+        env = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
             "DISPATCH_PER_USER": "1",
             "LOG_FORMAT": "json",
         }
-        data_dir = _data_dir("traced")
-        stack = Stack(StackOptions(data_dir=data_dir, api_port=free_port(), flower_port=None, env=env,
-                                   fast_unsafe_database=True))  # fmt: skip
-        stack.start(timeout=300)
-        try:
+        with running_stack("traced", env) as stack:
             owner = ApiUser(stack.api_url, "traced-user")
             # The scan takes seconds to OCR, so the note's extract is still held when its upload commits.
             scan = make.scanned_pdf(["The lighthouse keeper wrote down every passing ship."])
@@ -82,10 +74,6 @@ def traced() -> Iterator[Traced]:
                 time.sleep(0.2)
             owner.http.close()
             yield Traced(stack, receiver, documents, jobs)
-        finally:
-            stack.stop()
-            _keep_logs(data_dir / "logs", "traced")
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _upload_spans(traced: Traced) -> list[ReceivedSpan]:
