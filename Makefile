@@ -9,7 +9,7 @@ EXTRAS := api,worker,flower,local-ml,cloud,embedded,cli,dev
 # Reinstall whenever the project or its lock changes.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/lock.txt | sha1sum | cut -c1-12)
 # Azurite (the Azure Storage emulator) for the blob adapter tests, from the npm registry.
-AZURITE := tests/azurite/node_modules/.bin/azurite-blob
+AZURITE := testkit/azurite/node_modules/.bin/azurite-blob
 # The web app (frontend/, built into frontend/dist and served by the API at /) and its browser tests,
 # which drive Debian's Chromium through playwright-core; no tool downloads a browser of its own.
 WEB_DEPS := frontend/node_modules/.package-lock.json
@@ -23,12 +23,13 @@ NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell sha1sum requirements/tools.txt | cut -c1-12)
 
-.PHONY: help install web chromium run test tools lint bench lock clean db-backup db-restore
+.PHONY: help install web chromium run test test-fast tools lint bench lock clean db-backup db-restore
 
 help:
 	@echo "make run    start the whole product (web app, API, workers, database, Redis, Flower)"
 	@echo "make test   run the whole test suite (unit, stack, browser)"
-	@echo "make lint   ruff and the import contracts"
+	@echo "make test-fast  only the fast tier: no running product, served API, browser, external tool or model"
+	@echo "make lint   ruff, the import contracts and the type checker"
 	@echo "make bench  run the benchmarks and print their tables"
 	@echo "make db-backup   back up the database and local blobs to backups/ (or FILE=x.dump)"
 	@echo "make db-restore  FILE=x.dump: put a backup back into the configured database"
@@ -51,8 +52,8 @@ $(TOOLS_STAMP): requirements/tools.txt
 
 tools: $(TOOLS_STAMP)
 
-$(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
-	$(NPM_CI) --prefix tests/azurite
+$(AZURITE): testkit/azurite/package.json testkit/azurite/package-lock.json
+	$(NPM_CI) --prefix testkit/azurite
 	@touch $@
 
 $(WEB_DEPS): frontend/package.json frontend/package-lock.json
@@ -77,14 +78,25 @@ chromium:
 run: install web
 	$(BIN)/workopti run
 
+# Bytecode is cached (some machines set PYTHONDONTWRITEBYTECODE): every API, worker and test process
+# would otherwise compile the project anew, and pytest would rewrite every test module's asserts again.
 test: install $(AZURITE) web $(E2E_DEPS) chromium tools
 	npm test --prefix frontend --silent
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+
+# The tiers are pytest markers (pyproject.toml, given in tests/conftest.py); the fast tier is what none
+# of them marks, and needs nothing but the virtualenv.
+# Without the plugins pytest would load by entry point (hypothesis, schemathesis: seconds of imports)
+# that only the fuzz test, a stack test, uses.
+test-fast: install
+	PYTHONDONTWRITEBYTECODE= PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest -p pytest_timeout \
+		-m 'not stack and not browser and not api and not external and not slow'
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench
@@ -108,4 +120,4 @@ lock:
 	} > requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .data frontend/node_modules frontend/dist tests/e2e/node_modules tests/azurite/node_modules
+	rm -rf $(VENV) $(TOOLS_VENV) .data frontend/node_modules frontend/dist tests/e2e/node_modules testkit/azurite/node_modules

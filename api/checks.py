@@ -12,6 +12,7 @@ import redis
 from sqlalchemy import text
 
 from api.state import AppState
+from shared.jobs.kinds import catalog
 from shared.messaging import broker
 
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -72,4 +73,4 @@ def run_checks(state: AppState) -> dict[str, CheckResult]:
 
 
 def queue_depths(state: AppState) -> dict[str, int | None]:
-    return broker.queue_depths(state.settings.broker.require_url())
+    return broker.queue_depths(state.settings.broker.require_url(), catalog().queues)

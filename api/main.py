@@ -12,7 +12,7 @@ from api import debug, edge, problems, spa
 from api.metrics import HttpMetrics, build_registry
 from api.publisher import CeleryPublisher
 from api.quotas import Quotas
-from api.routers import auth, documents, grants, health, jobs, search, usage
+from api.routers import auth, documents, grants, health, jobs, pipeline, search, usage
 from api.state import AppState
 from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         grants.router,
         jobs.router,
+        pipeline.router,
         search.router,
         usage.router,
         health.router,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -67,7 +68,7 @@ class JobCollector(Collector):
         yield from _usage_families(spent)
 
 
-def _usage_families(rows: list[dict[str, object]]) -> Iterator[Metric]:
+def _usage_families(rows: list[dict[str, Any]]) -> Iterator[Metric]:
     labels = ["provider", "model", "kind"]
     families = {
         "requests": CounterMetricFamily("workopti_provider_requests", "Calls to paid providers", labels=labels),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import security_events
 from api.security_events import SecurityEvent
 from shared.errors import DomainError, ErrorKind
+from shared.providers.errors import ProviderError, ProviderKind
 from shared.providers.storage import BlobStoreUnavailable
 
 log = logging.getLogger("workopti.api")
@@ -85,6 +87,14 @@ _CODE_FOR_STATUS = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+_PROVIDER_NAMES = {
+    ProviderKind.EMBEDDINGS: "embeddings",
+    ProviderKind.OCR: "OCR",
+    ProviderKind.LLM: "language model",
+}
+# When the provider did not say how long to wait.
+PROVIDER_RETRY_AFTER_SECONDS = 5
 
 
 def problem(
@@ -159,6 +169,22 @@ def install(app: FastAPI) -> None:
         return problem(503, "storage_unavailable", "File storage is unavailable", "Try again shortly.",
                        instance=request.url.path, headers={"Retry-After": "5"})  # fmt: skip
 
+    @app.exception_handler(ProviderError)
+    async def provider_down(request: Request, exc: ProviderError) -> JSONResponse:
+        # A refused credential answers 503 too: it is for an operator to fix, the caller can only retry.
+        log.error(
+            "%s provider %s failed on %s %s: %s, upstream status %s: %s",
+            exc.kind.value, exc.provider, request.method, request.url.path, exc.code,
+            exc.status if exc.status is not None else "none", exc.message,
+        )  # fmt: skip
+        wait = provider_retry_after(exc)
+        service = _PROVIDER_NAMES[exc.kind]
+        return problem(
+            503, "provider_unavailable", f"The {service} service is unavailable",
+            f"The {service} service this request needs is unavailable. Try again later.",
+            instance=request.url.path, headers={"Retry-After": str(wait)}, provider_kind=exc.kind.value,
+        )  # fmt: skip
+
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         log.exception("database error on %s", request.url.path, exc_info=exc)
@@ -168,6 +194,13 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, "internal_error", "Internal error", None, instance=request.url.path)
+
+
+def provider_retry_after(exc: ProviderError) -> int:
+    """Whole seconds for Retry-After: the provider's own wait rounded up, at least 1."""
+    if exc.retry_after is None:
+        return PROVIDER_RETRY_AFTER_SECONDS
+    return max(1, math.ceil(exc.retry_after))
 
 
 def document_problems(app: FastAPI) -> None:
@@ -187,4 +220,5 @@ def document_problems(app: FastAPI) -> None:
             app.openapi_schema = spec
         return app.openapi_schema
 
+    # Replacing the method is FastAPI's documented way to change the document it serves.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -30,6 +30,7 @@ class Quotas:
 
     @cached_property
     def _storage(self) -> RedisStorage:
+        assert self._redis_url is not None, "built only by _take, which counts nothing without Redis"
         return RedisStorage(
             self._redis_url, socket_timeout=1, socket_connect_timeout=1, key_prefix="workopti-quota"
         )

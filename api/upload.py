@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +28,9 @@ from shared.documents.filenames import extension
 from shared.documents.spool import SpooledFile, SpoolWriter
 from shared.errors import DomainError, Invalid, RateLimited, TooLarge, UnsupportedMediaType
 from shared.models import Document
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 _MAX_FIELD_BYTES = 4096  # form fields other than the file are short (pipeline)
 # Multipart framing (boundaries, part headers) on top of the file itself.
@@ -59,7 +62,7 @@ class _Parts:
         self._name: str | None = None
         self._buffer = bytearray()
 
-    def callbacks(self) -> dict[str, object]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._append("_header_field", data[start:end]),
@@ -117,11 +120,11 @@ def upload_allowed(request: Request, state: StateDep, user: CurrentUser) -> None
         limit = state.settings.quotas.active_documents
         if limit:
             with state.factory() as session:
-                active = session.scalar(
+                active = session.execute(
                     select(func.count())
                     .select_from(Document)
                     .where(Document.owner_id == user.id, Document.status.in_(("queued", "processing")))
-                )
+                ).scalar_one()
             if active >= limit:
                 raise RateLimited(
                     f"You have {active} documents in processing; the limit is {limit}. Upload more as they finish.",

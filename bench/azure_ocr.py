@@ -1,5 +1,5 @@
 """Document Intelligence: our extraction path beside the bare SDK call, both against the local fake
-service (tests/fakes/document_intelligence.py) in this run.
+service (testkit/fakes/document_intelligence.py) in this run.
 
 A scanned PDF is read two ways, with the same pages per request and the same poll interval:
 
@@ -26,8 +26,8 @@ from bench.report import print_table
 from shared.config import LimitsSettings, OcrSettings
 from shared.pipeline.extract import open_document
 from shared.providers.ocr.azure import AzureDocumentIntelligenceProvider, page_ranges
-from tests.documents import sample_pages, scanned_pdf
-from tests.fakes.document_intelligence import FakeDocumentIntelligence
+from testkit.documents import sample_pages, scanned_pdf
+from testkit.fakes.document_intelligence import FakeDocumentIntelligence
 
 PAGES = 20
 PER_REQUEST = 10

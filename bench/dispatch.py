@@ -28,8 +28,8 @@ from cli.stack.stack import Stack, StackOptions
 from shared.config import Settings
 from shared.db import build_engine, build_session_factory, session_scope
 from shared.db.outbox import TaskMessage
-from shared.jobs import service
-from shared.jobs.states import JobKind
+from shared.jobs import runs
+from shared.jobs.kinds import installed, load_catalog
 from shared.models import Document, Job, User
 
 
@@ -78,13 +78,14 @@ def bench_bare(env: dict[str, str], jobs: int, logs: Path) -> float:
 
 
 def bench_ours(env: dict[str, str], jobs: int, logs: Path) -> float:
-    os.environ.update({"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"]})
+    env = {**env, "JOB_KIND_MODULES": "bench.dispatch_apps"}
+    os.environ.update({name: env[name] for name in ("DATABASE_URL", "REDIS_URL", "JOB_KIND_MODULES")})
     settings = Settings()
     factory = build_session_factory(build_engine(settings))
-    from bench.dispatch_apps import ours
+    from bench.dispatch_apps import NOOP, ours
 
     collected = _Collect()
-    with session_scope(factory, collected) as session:
+    with installed(load_catalog(["bench.dispatch_apps"])), session_scope(factory, collected) as session:
         user = User(subject=f"bench-{uuid.uuid4().hex[:6]}")
         session.add(user)
         session.flush()
@@ -92,16 +93,17 @@ def bench_ours(env: dict[str, str], jobs: int, logs: Path) -> float:
         for i in range(jobs):
             document = Document(
                 id=uuid.uuid4(), owner_id=user.id, filename=f"{i}.txt", content_type="text/plain", size_bytes=1,
-                sha256=uuid.uuid4().hex * 2, blob_key="unused", pipeline=["extract"],
+                sha256=uuid.uuid4().hex * 2, blob_key="unused", pipeline=[NOOP.name],
             )  # fmt: skip
             session.add(document)
             session.flush()
             job_ids += [
-                j.id for j in service.create_pipeline(session, document.id, [JobKind.EXTRACT], settings.jobs)
+                job.id
+                for job in runs.start_run(session, document.id, [NOOP.name], settings.jobs, reason="bench")
             ]
-    worker = _worker("bench.dispatch_apps:ours", "ocr", env, logs)
+    worker = _worker("bench.dispatch_apps:ours", NOOP.queue, env, logs)
     try:
-        _wait_worker(ours, "ocr@bench")
+        _wait_worker(ours, f"{NOOP.queue}@bench")
         started = time.perf_counter()
         for message in collected.messages:
             ours.send_task(message.task, args=list(message.args), queue=message.queue)

@@ -1,7 +1,8 @@
 """Celery apps for the dispatch benchmark, started as real worker processes by bench/dispatch.py.
 
 `bare`: a no-op task that only counts itself in Redis: the floor of Celery on this Redis.
-`ours`: the product's job runner (claim, lease, heartbeat, complete, history, timings) around a no-op step.
+`ours`: the product's job runner (claim, lease, heartbeat, complete, history, timings) around a no-op step,
+declared as a job kind of its own (this module is named in JOB_KIND_MODULES).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import os
 
 import redis
 from celery import Celery
+from sqlalchemy.orm import Session
 
 from shared.config import get_settings
-from shared.jobs.runner import JobContext
-from shared.jobs.states import JobKind
+from shared.jobs.context import JobContext
+from shared.jobs.kinds import Kind
+from shared.jobs.step import Finalizer, JobRef, Step
 from shared.messaging.celery_config import celery_config
-from shared.messaging.tasks import TASK_FOR_KIND
 
 bare = Celery("bench-bare", broker=os.environ.get("REDIS_URL"))
 bare.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, task_ignore_result=True,
@@ -35,19 +37,23 @@ ours = Celery("bench-ours")
 ours.add_defaults(lambda: celery_config(get_settings()))
 
 
-class NoopStep:
-    def run(self, ctx: JobContext) -> None:
+class NoopStep(Step):
+    def run(self, ctx: JobContext) -> Finalizer | None:
         return None
 
-    def discard(self, ctx: JobContext) -> None:
+    @classmethod
+    def discard(cls, session: Session, job: JobRef) -> None:
         return None
 
+
+NOOP = Kind("noop", queue="bench", step="bench.dispatch_apps:NoopStep", default=False)
+KINDS = (NOOP,)
 
 _runner = None
 
 
-@ours.task(name=TASK_FOR_KIND[JobKind.EXTRACT], acks_late=True)
-def extract(job_id: str) -> str:
+@ours.task(name=NOOP.task, acks_late=True)
+def noop_job(job_id: str) -> str:
     global _runner
     if _runner is None:
         from shared.db import build_engine, build_session_factory
@@ -56,8 +62,7 @@ def extract(job_id: str) -> str:
 
         settings = get_settings()
         factory = build_session_factory(build_engine(settings))
-        steps = {JobKind.EXTRACT: NoopStep(), JobKind.EMBED: NoopStep(), JobKind.AI: NoopStep()}
         _runner = JobRunner(
-            factory, CeleryPublisher(ours), settings, steps, worker_name=f"bench:{os.getpid()}"
+            factory, CeleryPublisher(ours), settings, None, worker_name=f"bench:{os.getpid()}"
         )
     return _runner.run(job_id).status

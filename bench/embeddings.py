@@ -24,7 +24,7 @@ from bench.report import print_table
 from shared.config import EmbeddingsSettings, Settings
 from shared.pipeline.chunking import chunk_pages
 from shared.providers.embeddings import get_embedding_provider
-from tests.documents import LOREM
+from testkit.documents import LOREM
 
 RUNS = 3
 PARAGRAPHS = [

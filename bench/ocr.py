@@ -38,7 +38,7 @@ from bench.report import print_table
 from shared.config import LimitsSettings, OcrSettings
 from shared.pipeline.extract import open_document
 from shared.providers.ocr import get_ocr_provider
-from tests.documents import FONT_PATH, character_error_rate, image_pdf, page_image
+from testkit.documents import FONT_PATH, character_error_rate, image_pdf, page_image
 
 FONTS = FONT_PATH.parent
 

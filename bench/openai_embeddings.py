@@ -1,6 +1,6 @@
 """OpenAI embeddings throughput: our provider against the bare SDK call, on the same inputs, in this run.
 
-Both talk to the local fake OpenAI service (tests/fakes/openai_server.py, in a process of its own so its
+Both talk to the local fake OpenAI service (testkit/fakes/openai_server.py, in a process of its own so its
 work does not compete with the client for the interpreter) through the same SDK client configuration, so
 the difference is what the provider adds: counting and cutting inputs with tiktoken, grouping them within
 the service's limits, checking the reply (count, order, size, unit length) and recording usage. Against
@@ -27,7 +27,7 @@ from bench.report import print_table
 from shared.config import EmbeddingsSettings, OpenAISettings, Settings
 from shared.providers.embeddings.openai import OpenAIEmbeddingProvider, tokenizer
 from shared.providers.openai_client import build_client
-from tests.fakes.openai_server import FakeOpenAI
+from testkit.fakes.openai_server import FakeOpenAI
 
 RUNS = 5
 INPUTS = 4096

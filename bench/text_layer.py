@@ -18,7 +18,7 @@ from bench.report import print_table
 from shared.config import LimitsSettings, OcrSettings
 from shared.pipeline.extract import open_document
 from shared.providers.ocr import OcrResult
-from tests.documents import LOREM, text_pdf
+from testkit.documents import LOREM, text_pdf
 
 PAGES = 200
 RUNS = 3

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import httpx
 
@@ -86,11 +86,12 @@ class ApiClient:
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         data = {"pipeline": pipeline} if pipeline else None
         with path.open("rb") as handle:
-            stream = _ProgressReader(handle, on_bytes) if on_bytes else handle
+            # The reader passes everything but read() through to the file, so httpx takes it for one.
+            stream = cast("BinaryIO", _ProgressReader(handle, on_bytes)) if on_bytes else handle
             response = self._check(
                 self.http.post(
                     "/api/v1/documents",
-                    files={"file": (path.name, stream, content_type)},  # type: ignore[dict-item]
+                    files={"file": (path.name, stream, content_type)},
                     data=data,
                     headers=self._headers(),
                     timeout=None,
@@ -105,6 +106,13 @@ class ApiClient:
             return Poll(None, etag)
         self._check(response)
         return Poll(response.json(), response.headers.get("ETag"))
+
+    def reprocess(self, document_id: str, pipeline: str | None = None) -> dict[str, Any]:
+        body = {"pipeline": pipeline} if pipeline else None
+        response = self.http.post(
+            f"/api/v1/documents/{document_id}/reprocess", json=body, headers=self._headers()
+        )
+        return self._check(response).json()
 
     def document(self, document_id: str) -> dict[str, Any]:
         return self._check(self.http.get(f"/api/v1/documents/{document_id}", headers=self._headers())).json()

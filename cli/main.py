@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -27,6 +28,8 @@ UserOption = Annotated[
     str, typer.Option("--user", help="local user to act as (dev sign-in)", envvar="WORKOPTI_USER")
 ]
 TokenOption = Annotated[str | None, typer.Option("--token", help="bearer token", envvar="WORKOPTI_TOKEN")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+PollOption = Annotated[float, typer.Option(help="seconds between status polls")]
 
 
 def _client(api: str, user: str, token: str | None) -> ApiClient:
@@ -196,12 +199,12 @@ def reembed(
     ] = False,
 ) -> None:
     """Embed the library with the configured embeddings provider (after changing EMBEDDINGS_PROVIDER or
-    EMBEDDING_DIMENSIONS): registers the model, builds its vector index, and queues the embed job of
-    every document without its vectors. Old vectors stay until then; searches use the model that
-    embeds the query. Needs DATABASE_URL; the running workers do the work."""
+    EMBEDDING_DIMENSIONS): registers the model, builds its vector index, and queues an embed run for
+    every document without its vectors. Each keeps its old vectors until its new ones are complete;
+    searches use the model that embeds the query. Needs DATABASE_URL; the running workers do the work."""
     from shared.config import Settings
     from shared.db import build_engine, build_session_factory, session_scope
-    from shared.jobs.actions import requeue_embeddings
+    from shared.pipeline.reembed import requeue_embeddings
     from shared.providers.embeddings import get_embedding_provider
     from shared.search.vector_index import ensure_index, register_model
 
@@ -216,7 +219,7 @@ def reembed(
             register_model(session, provider.key, provider.provider, provider.model, provider.dimensions)
         index = ensure_index(engine, provider.key, provider.dimensions)
         with session_scope(build_session_factory(engine)) as session:
-            queued = requeue_embeddings(session, provider.key, everything=everything)
+            queued = requeue_embeddings(session, provider.key, settings.jobs, everything=everything)
     finally:
         engine.dispose()
     console.print(
@@ -237,8 +240,8 @@ def submit(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     wait: Annotated[bool, typer.Option(help="follow each document until it is ready or failed")] = False,
     pipeline: Annotated[str | None, typer.Option(help="steps, e.g. extract,embed,ai")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
-    poll_seconds: Annotated[float, typer.Option(help="seconds between status polls")] = 1.0,
+    as_json: JsonOption = False,
+    poll_seconds: PollOption = 1.0,
     api: ApiOption = default_api_url(),
     user: UserOption = default_user(),
     token: TokenOption = None,
@@ -256,7 +259,7 @@ def submit(
             bar = progress.add_task(path.name[:40], total=path.stat().st_size or 1, state="uploading")
             try:
                 document, created = client.upload(
-                    path, pipeline=pipeline, on_bytes=lambda n, bar=bar: progress.advance(bar, n)
+                    path, pipeline=pipeline, on_bytes=functools.partial(progress.advance, bar)
                 )
             except ApiError as exc:
                 progress.update(bar, state=f"[red]refused: {exc}[/red]")
@@ -316,7 +319,7 @@ def _progress_of(document: dict[str, Any]) -> tuple[float, str]:
 
 
 def _with_results(client: ApiClient, document: dict[str, Any]) -> dict[str, Any]:
-    if document["status"] == "ready" and "ai" in document.get("pipeline", []):
+    if "ai" in document.get("outputs", {}):
         return {**document, "results": client.results(document["id"])}
     return document
 
@@ -336,9 +339,11 @@ def _print_document(client: ApiClient, document: dict[str, Any], *, with_results
             _ms(job.get("wait_ms")), _ms(job.get("run_ms")), error.get("message", ""),
         )  # fmt: skip
     console.print(table)
-    if not with_results or document["status"] != "ready":
+    if not with_results:
         return
-    results = client.results(document["id"]) if "ai" in document.get("pipeline", []) else None
+    if document["status"] != "ready" and document.get("outputs"):
+        console.print("[yellow]the newest run did not finish; what follows is the previous run's[/yellow]")
+    results = client.results(document["id"]) if "ai" in document.get("outputs", {}) else None
     if results:
         classification = results.get("classification")
         if classification:
@@ -357,9 +362,47 @@ def _ms(value: int | None) -> str:
 
 
 @app.command()
+def reprocess(
+    document_id: str,
+    pipeline: Annotated[
+        str | None, typer.Option(help="steps, e.g. extract,embed,ai (default: its own)")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="follow the new run until it ends")] = False,
+    as_json: JsonOption = False,
+    poll_seconds: PollOption = 1.0,
+    api: ApiOption = default_api_url(),
+    user: UserOption = default_user(),
+    token: TokenOption = None,
+) -> None:
+    """Process a document again (after changing a provider or model, say). It keeps showing its current
+    text and results until the new run has succeeded."""
+    client = _client(api, user, token)
+    try:
+        document = client.reprocess(document_id, pipeline)
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    documents = {document["id"]: document}
+    if wait:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"),
+            TimeElapsedColumn(), console=err, transient=as_json,
+        ) as progress:  # fmt: skip
+            bar = progress.add_task(document["filename"][:40], total=1.0, state="queued")
+            _follow(client, documents, progress, {document["id"]: bar}, poll_seconds)
+    document = documents[document["id"]]
+    if as_json:
+        print(json.dumps(_with_results(client, document) if wait else document, indent=2, default=str))
+    else:
+        _print_document(client, document, with_results=wait)
+    if document["status"] == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
 def status(
     document_id: str,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
     api: ApiOption = default_api_url(),
     user: UserOption = default_user(),
     token: TokenOption = None,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from shared.config import Settings
+
+LogFilter = Callable[[logging.LogRecord], bool]
+_filters: list[LogFilter] = []
 
 
 def configure_logging(settings: Settings, *, service: str) -> None:
@@ -22,6 +26,8 @@ def configure_logging(settings: Settings, *, service: str) -> None:
         )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    for keep in _filters:
+        handler.addFilter(keep)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     # LOG_LEVEL's default follows ENVIRONMENT (DEBUG in dev, INFO elsewhere); see shared/config/environments.py.
@@ -29,3 +35,12 @@ def configure_logging(settings: Settings, *, service: str) -> None:
     # Libraries whose debug output is their own plumbing (connection pools, image chunks), not ours.
     for noisy in ("httpx", "httpcore", "urllib3", "multipart", "python_multipart", "PIL", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def add_log_filter(keep: LogFilter) -> None:
+    """Filter every record this process logs, through its handlers now and those any later
+    `configure_logging` makes (a worker's pool process configures logging again on its first task)."""
+    if keep not in _filters:
+        _filters.append(keep)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(keep)

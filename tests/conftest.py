@@ -1,8 +1,17 @@
 """The suite runs against the real product: one stack per session, started by the same launcher as
-`make run` (embedded PostgreSQL with pgvector, Redis, the API, one Celery worker per queue, beat).
+`make run` (Redis, the API, one Celery worker per queue, beat), on the session's one PostgreSQL server
+(the launcher's embedded PostgreSQL with pgvector, tests/postgres.py), where every stack and every test
+package that needs a database gets one of its own.
 
 Timings are shortened through settings only (leases, sweep interval, retry backoff), so the fault tests
 see the same code paths production does, just sooner.
+
+Tiers (markers registered in pyproject.toml): `stack` for every test that needs a running product (given
+here to each test using the `stack` fixture, and by module to tests that start a product themselves),
+`browser` for tests/e2e, `external` for tests running programs from outside the virtualenv (tests/deploy,
+Azurite), `slow` for tests that take seconds each (the model fixtures in tests/unit/conftest.py, a
+module's `pytestmark`, or the test's own mark). The rest is the fast tier, `make test-fast`, which needs
+nothing but `make install`.
 """
 
 from __future__ import annotations
@@ -19,11 +28,22 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from cli.stack.postgres import DATABASE_NAME, EmbeddedPostgres
 from cli.stack.redis import free_port
 from cli.stack.stack import Stack, StackOptions
 from shared.config import DatabaseSettings
+from shared.migrations.runner import upgrade
+from tests.postgres import SessionPostgres, create_database
+from tests.serving import CLIENT_TLS
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+BROWSER_TESTS = ROOT / "tests" / "e2e"
+DEPLOY_TESTS = ROOT / "tests" / "deploy"  # hadolint, the compose CLI and checkov, from .venv-tools
+# Each test builds the API app with settings of its own and serves it over HTTP (tests/serving.py).
+SERVED_API_TESTS = tuple(ROOT / "tests" / name for name in ("auth", "edge", "environments"))
+
+POSTGRES = SessionPostgres()
 
 STACK_ENV = {
     "ENVIRONMENT": "local",
@@ -50,17 +70,58 @@ def _data_dir(name: str) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "stack" in item.fixturenames:
+            item.add_marker(pytest.mark.stack)
+        if item.path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
+        if item.path.is_relative_to(DEPLOY_TESTS):
+            item.add_marker(pytest.mark.external)
+        if any(item.path.is_relative_to(folder) for folder in SERVED_API_TESTS):
+            item.add_marker(pytest.mark.api)
+
+
+def pytest_sessionfinish() -> None:
+    POSTGRES.stop(logs_to=ARTIFACTS / "logs" / "postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> EmbeddedPostgres:
+    """The session's one PostgreSQL server; make a database of your own on it (create_database)."""
+    return POSTGRES.server
+
+
+@pytest.fixture(scope="package")
+def migrated_url(pg_server: EmbeddedPostgres, request: pytest.FixtureRequest) -> str:
+    """A database of this test package's own, built by running the migrations."""
+    url = create_database(pg_server, f"workopti_{request.node.path.name}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="package")
+def db_engine(migrated_url: str) -> Iterator[Engine]:
+    engine = create_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
 @contextmanager
-def running_stack(name: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """A whole product of its own (embedded PostgreSQL, Redis, API, workers) with the suite's settings
-    plus `env`; its logs are kept under artifacts/logs/<name> when it stops."""
+def running_stack(
+    name: str, env: dict[str, str] | None = None, *, database: str | None = None, own_postgres: bool = False
+) -> Iterator[Stack]:
+    """A whole product of its own (Redis, API, workers) with the suite's settings plus `env`, on a new
+    database (`database`, or workopti_<name>) on the session's PostgreSQL, or with `own_postgres` on an
+    embedded PostgreSQL of its own; its logs are kept under artifacts/logs/<name> when it stops."""
     data_dir = _data_dir(name)
+    database_url = "" if own_postgres else POSTGRES.new_database(database or f"workopti_{name}")
     options = StackOptions(
         data_dir=data_dir,
         api_port=free_port(),
         flower_port=None,
         redis_port=free_port(),
-        env=STACK_ENV | {"DATABASE_URL": "", "REDIS_URL": ""} | (env or {}),
+        env=STACK_ENV | {"DATABASE_URL": database_url, "REDIS_URL": ""} | (env or {}),
         fast_unsafe_database=True,
     )
     instance = Stack(options)
@@ -73,10 +134,31 @@ def running_stack(name: str, env: dict[str, str] | None = None) -> Iterator[Stac
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+# A job kind only the suite declares, so the main stack proves kinds are data (tests/stack/test_job_kinds.py).
+SUITE_KINDS = {"JOB_KIND_MODULES": "tests.stack.word_count_kind"}
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    with running_stack("stack") as instance:
+def session_stack() -> Iterator[Stack]:
+    # The product's usual database name, as `make run` has it: the backup tests derive other databases'
+    # URLs from it.
+    with running_stack("stack", SUITE_KINDS, database=DATABASE_NAME) as instance:
         yield instance
+
+
+@pytest.fixture(scope="module")
+def own_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    # Its PostgreSQL is its own, not the session's: these tests kill it.
+    with running_stack(request.module.__name__.rsplit(".", 1)[-1], own_postgres=True) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """The session's product, or for a module marked `own_stack` a product of its own."""
+    if request.node.get_closest_marker("own_stack"):
+        return request.getfixturevalue("own_stack")
+    return request.getfixturevalue("session_stack")
 
 
 def _keep_logs(logs: Path, name: str) -> None:
@@ -86,12 +168,12 @@ def _keep_logs(logs: Path, name: str) -> None:
         shutil.copytree(logs, target)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def database_url(stack: Stack) -> str:
     return DatabaseSettings(DATABASE_URL=stack.env["DATABASE_URL"]).sqlalchemy_url()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, pool_pre_ping=True)  # the fault tests restart PostgreSQL
     yield engine
@@ -103,7 +185,7 @@ class ApiUser:
 
     def __init__(self, base_url: str, user_id: str) -> None:
         self.user_id = user_id
-        self.http = httpx.Client(base_url=base_url, timeout=120)
+        self.http = httpx.Client(base_url=base_url, timeout=120, verify=CLIENT_TLS)
         token = self.http.post("/api/v1/auth/dev-token", json={"user_id": user_id, "name": user_id})
         token.raise_for_status()
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
@@ -137,7 +219,7 @@ class ApiUser:
         raise AssertionError(f"document {document_id} did not finish within {timeout}s: {document}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def user_factory(stack: Stack) -> Iterator[Callable[[str | None], ApiUser]]:
     made: list[ApiUser] = []
 

@@ -60,6 +60,7 @@ def _start(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_api_refuses_to_start_and_says_why() -> None:
     result = _start(
         "from api.main import create_app; create_app()",
@@ -68,6 +69,7 @@ def test_the_api_refuses_to_start_and_says_why() -> None:
     assert result.returncode != 0 and "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_worker_refuses_to_start_and_says_why() -> None:
     result = _start(
         "from worker.app import app; app.conf.broker_url",

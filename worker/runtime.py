@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
 from shared.jobs.errors import JobError, TransientJobError
+from shared.jobs.kinds import catalog
 from shared.jobs.runner import JobRunner
 from shared.logging import configure_logging
 from shared.messaging.broker import queue_depths
-from shared.pipeline.registry import Providers, build_steps
+from shared.pipeline.resources import Resources
 from shared.providers.storage import BlobStore, build_blob_store
 from shared.telemetry import trace_engine
 from worker.publisher import CeleryPublisher
@@ -52,8 +53,8 @@ class Runtime:
         return CeleryPublisher(self.app)
 
     @cached_property
-    def providers(self) -> Providers:
-        return Providers(self.settings)
+    def resources(self) -> Resources:
+        return Resources(self.settings, self.storage)
 
     @cached_property
     def runner(self) -> JobRunner:
@@ -61,13 +62,13 @@ class Runtime:
             self.factory,
             self.publisher,
             self.settings,
-            build_steps(self.settings, self.storage, self.providers),
+            self.resources,
             worker_name=f"{socket.gethostname()}:{os.getpid()}",
             classify=classify,
         )
 
     def broker_depths(self) -> dict[str, int | None]:
-        return queue_depths(self.settings.broker.require_url())
+        return queue_depths(self.settings.broker.require_url(), catalog().queues)
 
 
 _runtime: Runtime | None = None

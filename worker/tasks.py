@@ -1,10 +1,16 @@
-"""Thin tasks: a job id in, the shared runner does the rest. The database says whether it runs."""
+"""Thin tasks: a job id in, the shared runner does the rest. The database says whether it runs.
+
+One task per job kind of the catalogue (shared/jobs/kinds.py), registered when the worker loads this
+module; each worker consumes only its own queue, so it runs only the kinds declared on that queue.
+"""
 
 from __future__ import annotations
 
-from shared.jobs.states import JobKind
+from celery import Task
+
+from shared.jobs.kinds import catalog
 from shared.jobs.sweeper import purge_blobs, sweep
-from shared.messaging.tasks import PURGE_BLOBS_TASK, SWEEP_TASK, TASK_FOR_KIND
+from shared.messaging.tasks import PURGE_BLOBS_TASK, SWEEP_TASK
 from shared.telemetry.jobs import job_span
 from worker.app import app
 from worker.runtime import runtime
@@ -18,19 +24,15 @@ def _run(job_id: str) -> str:
         return status
 
 
-@app.task(name=TASK_FOR_KIND[JobKind.EXTRACT], acks_late=True, reject_on_worker_lost=True)
-def extract(job_id: str) -> str:
-    return _run(job_id)
+def _job_task(name: str) -> Task:
+    @app.task(name=name, acks_late=True, reject_on_worker_lost=True)
+    def run_job(job_id: str) -> str:
+        return _run(job_id)
+
+    return run_job
 
 
-@app.task(name=TASK_FOR_KIND[JobKind.EMBED], acks_late=True, reject_on_worker_lost=True)
-def embed(job_id: str) -> str:
-    return _run(job_id)
-
-
-@app.task(name=TASK_FOR_KIND[JobKind.AI], acks_late=True, reject_on_worker_lost=True)
-def ai(job_id: str) -> str:
-    return _run(job_id)
+JOB_TASKS = {kind.name: _job_task(kind.task) for kind in catalog()}
 
 
 @app.task(name=SWEEP_TASK, acks_late=False, ignore_result=True)

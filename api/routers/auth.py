@@ -1,37 +1,16 @@
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from api.auth import issue_dev_token, valid_user_id
 from api.deps import CurrentUser, StateDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
+from shared.auth.schemas import DevTokenRequest, MeOut, TokenOut
 from shared.config import AuthMode
 from shared.errors import Invalid, NotFound
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], responses=API_PROBLEMS)
-
-
-class DevTokenRequest(BaseModel):
-    user_id: str = Field(min_length=1, max_length=128, examples=["alice"])
-    name: str | None = Field(None, max_length=255)
-    email: str | None = Field(None, max_length=320)
-
-
-class MeOut(BaseModel):
-    id: uuid.UUID
-    subject: str
-    name: str | None
-    email: str | None
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
 
 
 @router.post("/dev-token", response_model=TokenOut, summary="Issue a local user token (dev mode only)")
@@ -46,4 +25,4 @@ def dev_token(body: DevTokenRequest, state: StateDep) -> TokenOut:
 
 @router.get("/me", response_model=MeOut, summary="The signed-in user, as the token identifies them")
 def me(user: CurrentUser) -> MeOut:
-    return MeOut(id=user.id, subject=user.subject, name=user.name, email=user.email)
+    return MeOut.model_validate(user)

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from api import security_events
 from api.deps import CurrentUser, SessionDep, StateDep
@@ -19,7 +18,14 @@ from shared.documents import access, repository
 from shared.documents import service as documents
 from shared.documents.access import Role
 from shared.documents.errors import DocumentNotFound
-from shared.documents.schemas import DocumentList, DocumentOut, PageList, ResultsOut
+from shared.documents.schemas import (
+    DocumentList,
+    DocumentOut,
+    FileUrlOut,
+    PageList,
+    ReprocessIn,
+    ResultsOut,
+)
 from shared.errors import DomainError, Invalid, RateLimited
 from shared.providers.storage import BlobNotFound
 from shared.providers.storage.base import iter_stream
@@ -38,8 +44,8 @@ _UPLOAD_BODY = {
                         "file": {"type": "string", "format": "binary"},
                         "pipeline": {
                             "type": "string",
-                            "description": "Steps to run, comma-separated: extract (always), embed, ai. "
-                            "Default: extract,embed,ai.",
+                            "description": "Steps to run, comma-separated, each with the step it "
+                            "follows. Default and available steps: GET /api/v1/pipeline.",
                         },
                     },
                 }
@@ -205,14 +211,6 @@ def download_original(
     )
 
 
-class FileUrlOut(BaseModel):
-    url: str
-    direct: bool = Field(
-        description="true: straight from blob storage, no bearer token needed until it expires"
-    )
-    expires_at: dt.datetime | None
-
-
 @router.get("/{document_id}/file-url", response_model=FileUrlOut, summary="Where to download the original")
 def original_url(
     document_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
@@ -229,6 +227,34 @@ def original_url(
             expires_at=None,
         )
     return FileUrlOut(url=direct, direct=True, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl))
+
+
+@router.post(
+    "/{document_id}/reprocess",
+    status_code=202,
+    response_model=DocumentOut,
+    summary="Process the document again, beside what it shows now",
+    description="Starts a new run of the document's pipeline (after changing the OCR provider or a "
+    "model, say). The document keeps showing its current text, search and results until the new run "
+    "has succeeded, then switches to the new ones at once; a run that fails leaves them in place. "
+    "409 `document_busy` while a run is in progress.",
+)
+def reprocess_document(
+    document_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    body: ReprocessIn | None = None,
+) -> DocumentOut:
+    raw = body.pipeline if body is not None else None
+    if isinstance(raw, list):
+        raw = ",".join(raw)
+    document = documents.reprocess_document(session, user.id, document_id, raw, state.settings)
+    _, role = documents.get_document(session, user.id, document.id)
+    response.headers["Location"] = str(request.url_for("get_document", document_id=document.id))
+    return documents.document_view(session, document, role)
 
 
 @router.delete("/{document_id}", status_code=204, summary="Delete a document and everything made from it")

@@ -1,26 +1,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.documents import grants
-from shared.documents.schemas import GrantList, GrantOut
+from shared.documents.schemas import GrantIn, GrantList, GrantOut
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/documents/{{document_id}}/grants", tags=["sharing"], responses=API_PROBLEMS
 )
 
 UserId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@+|:-]+$")]
-
-
-class GrantIn(BaseModel):
-    role: Literal["viewer", "editor"]
 
 
 @router.get("", response_model=GrantList, summary="Who the document is shared with (owner only)")

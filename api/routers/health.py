@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from api.checks import queue_depths, run_checks
 from api.deps import StateDep
 from api.problems import problem_responses
+from api.state import AppState
+from shared.jobs.kinds import catalog
 from shared.models import Job
 
 router = APIRouter(prefix="/health", tags=["health"], responses=problem_responses(503))
@@ -40,7 +42,7 @@ def ready(state: StateDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _workers(state) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _workers(state: AppState) -> dict[str, list[str]]:
     """Worker hostnames and the queues each consumes, from a broadcast ping (cached briefly)."""
     with _workers_lock:
         if time.monotonic() - _workers_cache["at"] < _WORKERS_TTL:
@@ -79,7 +81,7 @@ def status(state: StateDep) -> dict[str, Any]:
         },
         "queues": queue_depths(state),
         "workers": workers,
-        "queues_without_workers": sorted(set(("ocr", "embed", "ai", "maintenance")) - set(consumed)),
+        "queues_without_workers": sorted(set(catalog().queues) - set(consumed)),
         "jobs": jobs,
     }
 

@@ -12,9 +12,9 @@ from api.state import KnownUser
 from shared.documents import access, repository
 from shared.documents import service as documents
 from shared.documents.access import Role
-from shared.documents.schemas import JobDetailOut, JobOut
 from shared.jobs import actions
 from shared.jobs.errors import JobNotFound
+from shared.jobs.schemas import JobDetailOut, JobOut
 from shared.models import Job
 
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"], responses=API_PROBLEMS)
@@ -36,13 +36,21 @@ def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobDet
     return documents.job_detail(session, _visible(session, user, job_id))
 
 
-@router.post("/{job_id}/retry", status_code=202, response_model=JobOut, summary="Run an ended job again")
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    response_model=JobOut,
+    summary="Run an ended job again, and what reads its outputs",
+    description="A job whose outputs the document shows is rebuilt by a new run (a new job id, returned "
+    "here); the document keeps showing the old outputs until the new run succeeds. A failed or cancelled "
+    "job of the newest run runs again in place.",
+)
 def retry_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
     _visible(session, user, job_id, Role.EDITOR)
-    return documents.job_view(actions.retry(session, job_id, cap=state.settings.jobs.dispatch_per_user))
+    return documents.job_view(actions.retry(session, job_id, state.settings.jobs))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job that has not ended")
 def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
     _visible(session, user, job_id, Role.EDITOR)
-    return documents.job_view(actions.cancel(session, job_id, cap=state.settings.jobs.dispatch_per_user))
+    return documents.job_view(actions.cancel(session, job_id, state.settings.jobs))

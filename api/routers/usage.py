@@ -1,33 +1,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import CurrentUser, SessionDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.usage import service as usage
+from shared.usage.schemas import UsageList, UsageRowOut
 
 router = APIRouter(prefix=API_PREFIX, tags=["usage"], responses=API_PROBLEMS)
-
-
-class UsageRowOut(BaseModel):
-    provider: str
-    model: str
-    kind: str
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    pages: int
-
-
-class UsageList(BaseModel):
-    items: list[UsageRowOut]
-    next_cursor: None = None
 
 
 @router.get("/usage", response_model=UsageList, summary="What paid providers consumed for the caller")
 def my_usage(user: CurrentUser, session: SessionDep) -> UsageList:
     """Summed per provider, model and kind of work (extract, embed, ai, search); empty when all is local.
     Kept when documents are deleted: it is what was consumed, not what still exists."""
-    return UsageList(items=[UsageRowOut(**row) for row in usage.of_user(session, user.id)])
+    return UsageList(items=[UsageRowOut.model_validate(row) for row in usage.of_user(session, user.id)])

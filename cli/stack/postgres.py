@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import importlib.util
 import os
@@ -15,12 +16,15 @@ from pathlib import Path
 
 import psycopg
 
-from cli.stack.processes import ServiceSpec
+from cli.stack.output import tail
+from cli.stack.processes import ManagedProcess, ServiceSpec
 
 DATABASE_NAME = "workopti"
 SUPERUSER = "postgres"
-# PostgreSQL refuses to run as root; when we are root it runs as this system user.
+# PostgreSQL refuses to run as root; when we are root it runs as this system user and group of its own,
+# without root's supplementary groups, so its files and processes belong to neither root nor anyone else.
 SYSTEM_USER = "workopti-pg"
+SYSTEM_GROUP = "workopti-pg"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux, minus ".s.PGSQL.NNNNN"
 
 
@@ -40,6 +44,7 @@ class EmbeddedPostgres:
         self.fast_unsafe = fast_unsafe
         self.bin = postgres_binaries()
         self.user = SYSTEM_USER if os.geteuid() == 0 else None
+        self.group = SYSTEM_GROUP if self.user else None
         self.socket_dir = self._socket_dir()
 
     def _socket_dir(self) -> Path:
@@ -57,25 +62,32 @@ class EmbeddedPostgres:
         return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname=postgres"
 
     def prepare(self) -> None:
-        """Create the system user, the data directory and the cluster, as needed."""
+        """Create the system user and group, the data directory and the cluster, as needed."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
-        if self.user:
-            _ensure_system_user(self.user)
-            entry = pwd.getpwnam(self.user)
-            self.pgdata.mkdir(mode=0o700, exist_ok=True)
-            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-            os.chown(self.socket_dir, entry.pw_uid, entry.pw_gid)
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        if self.user and self.group:
+            uid, gid = _ensure_system_account(self.user, self.group)
+            # A cluster made before the server had a group of its own has root's group on its files.
+            _own_tree(self.pgdata, uid, gid)
+            os.chown(self.socket_dir, uid, gid)
             _ensure_traversable(self.pgdata, self.user)
             _ensure_traversable(self.socket_dir, self.user)
-        else:
-            self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        # PostgreSQL refuses a data directory others can read; clients need only to reach the socket.
+        self.pgdata.chmod(0o700)
+        self.socket_dir.chmod(0o755)
         if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(
+            initdb = subprocess.run(
                 [str(self.bin / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust",
                  "--encoding=UTF8", "--locale=C.UTF-8"],
-                check=True, capture_output=True, user=self.user,
+                capture_output=True, user=self.user, group=self.group,
+                extra_groups=[] if self.user else None,
             )  # fmt: skip
+            if initdb.returncode != 0:
+                raise RuntimeError(
+                    f"initdb could not create the embedded PostgreSQL cluster in {self.pgdata} "
+                    f"(exit code {initdb.returncode}). It printed:\n{tail(initdb.stdout + initdb.stderr)}"
+                )
         # A postmaster.pid left by a killed server would stop the new one from starting.
         pid_file = self.pgdata / "postmaster.pid"
         if pid_file.exists() and not _pid_alive(pid_file):
@@ -99,19 +111,25 @@ class EmbeddedPostgres:
             stop_signal=signal.SIGINT,
             stop_timeout=30,
             user=self.user,
+            group=self.group,
         )
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, process: ManagedProcess | None = None, timeout: float = 60) -> None:
+        """Until the server accepts connections. Given the server's `process`, a server that exits
+        first is reported at once, with what it printed."""
         deadline = time.monotonic() + timeout
         last: Exception | None = None
         while time.monotonic() < deadline:
+            if process is not None and not process.running():
+                raise RuntimeError(process.failure("the embedded PostgreSQL server stopped while starting"))
             try:
                 with psycopg.connect(self._admin_conninfo(), connect_timeout=2):
                     return
             except psycopg.OperationalError as exc:
                 last = exc
                 time.sleep(0.1)
-        raise RuntimeError(f"embedded PostgreSQL did not accept connections within {timeout:.0f}s: {last}")
+        problem = f"the embedded PostgreSQL server did not accept connections within {timeout:.0f}s ({last})"
+        raise RuntimeError(process.failure(problem) if process is not None else problem)
 
     def ensure_database(self) -> None:
         with psycopg.connect(self._admin_conninfo(), autocommit=True) as conn:
@@ -138,13 +156,41 @@ def _pid_alive(pid_file: Path) -> bool:
     return True
 
 
-def _ensure_system_user(name: str) -> None:
+def _ensure_system_account(user: str, group: str) -> tuple[int, int]:
+    """The system group, and the system user whose primary group it is; (uid, gid)."""
     try:
-        pwd.getpwnam(name)
+        gid = grp.getgrnam(group).gr_gid
     except KeyError:
-        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)  # fmt: skip
+        _run_admin("groupadd", "--system", group)
+        gid = grp.getgrnam(group).gr_gid
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        _run_admin(
+            "useradd", "--system", "--gid", group, "--no-create-home", "--shell", "/usr/sbin/nologin", user
+        )
+        entry = pwd.getpwnam(user)
+    if entry.pw_gid != gid:  # made by an older launcher, or by a system without per-user groups
+        _run_admin("usermod", "--gid", group, user)
+    return entry.pw_uid, gid
+
+
+def _run_admin(tool: str, *args: str) -> None:
+    done = subprocess.run([shutil.which(tool) or f"/usr/sbin/{tool}", *args], capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"could not set up the embedded PostgreSQL's system account: {tool} {' '.join(args)} exited "
+            f"with code {done.returncode}. It printed:\n{tail(done.stdout + done.stderr)}"
+        )
+
+
+def _own_tree(root: Path, uid: int, gid: int) -> None:
+    """Give `root` and everything under it to uid:gid, touching only what differs."""
+    for directory, subdirectories, files in os.walk(root):
+        for path in [directory, *(os.path.join(directory, name) for name in (*subdirectories, *files))]:
+            info = os.lstat(path)
+            if (info.st_uid, info.st_gid) != (uid, gid):
+                os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def _ensure_traversable(path: Path, user: str) -> None:

@@ -1,8 +1,10 @@
 """Child processes that cannot outlive the launcher.
 
 Each child runs in its own session (so a terminal's Ctrl-C reaches only the launcher, which then stops
-everything in order), asks the kernel to signal it if the launcher dies (PR_SET_PDEATHSIG), and is
-stopped by signalling its whole process group, so pool children of a Celery worker go with it.
+everything in order) and is stopped by signalling its whole process group, so pool children of a Celery
+worker go with it. If the launcher dies instead, the guardian (cli/stack/guardian.py, which explains the
+choice) stops every group it was told about, escalating to SIGKILL; the kernel's parent-death signal
+(PR_SET_PDEATHSIG) is each child's first, immediate notice.
 """
 
 from __future__ import annotations
@@ -21,18 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from cli.stack.guardian import Guardian
+from cli.stack.output import tail
+
 log = logging.getLogger("workopti.stack")
 
 _PR_SET_PDEATHSIG = 1
 
 
 def _child_setup(death_signal: int) -> Callable[[], None]:
+    launcher = os.getpid()
+
     def setup() -> None:
         # Runs in the child after any user switch (the kernel clears the setting on a credential change).
         if sys.platform.startswith("linux"):
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, death_signal)
-            if os.getppid() == 1:  # the launcher died before prctl took effect
+            if os.getppid() != launcher:  # the launcher died before prctl took effect
                 os.kill(os.getpid(), death_signal)
 
     return setup
@@ -48,7 +55,8 @@ class ServiceSpec:
     cwd: Path | None = None
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 15.0
-    user: str | None = None  # run as this system user (the embedded PostgreSQL refuses root)
+    user: str | None = None  # run as this system user (the embedded PostgreSQL refuses root)...
+    group: str | None = None  # ...and this group, with no supplementary groups (none of root's)
     restart: bool = True
 
 
@@ -57,9 +65,11 @@ class ManagedProcess:
     spec: ServiceSpec
     log_path: Path
     echo: TextIO | None = None
+    guardian: Guardian | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     _reader: threading.Thread | None = field(default=None, repr=False)
+    _log_offset: int = 0  # where this run's output starts in the log file
 
     @property
     def pid(self) -> int | None:
@@ -70,6 +80,7 @@ class ManagedProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.process = subprocess.Popen(
             self.spec.argv,
             env=self.spec.env,
@@ -79,8 +90,12 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             user=self.spec.user,
+            group=self.spec.group,
+            extra_groups=[] if self.spec.user else None,
             preexec_fn=_child_setup(self.spec.stop_signal),
         )
+        if self.guardian is not None:  # the child leads its own group: the group id is its pid
+            self.guardian.watch(self.process.pid, self.spec.stop_signal)
         self._reader = threading.Thread(target=self._pump, name=f"log-{self.spec.name}", daemon=True)
         self._reader.start()
         log.info("started %s (pid %s)", self.spec.name, self.process.pid)
@@ -94,10 +109,24 @@ class ManagedProcess:
                 sink.flush()
                 if self.echo is not None:
                     try:
-                        self.echo.buffer.write(prefix + line)  # type: ignore[attr-defined]
+                        self.echo.buffer.write(prefix + line)
                         self.echo.flush()
                     except (ValueError, OSError):
                         pass
+
+    def output(self) -> str:
+        """The tail of what this run printed, once it has exited (for an error message)."""
+        if self._reader is not None and not self.running():
+            self._reader.join(timeout=5)
+        with self.log_path.open("rb") as log_file:
+            log_file.seek(self._log_offset)
+            return tail(log_file.read())
+
+    def failure(self, what: str) -> str:
+        """`what`, with the exit status (if it exited) and the tail of what it printed."""
+        code = self.process.poll() if self.process else None
+        status = f" (exit code {code})" if code is not None else ""
+        return f"{what}{status}. It printed:\n{self.output()}"
 
     def signal_group(self, sig: int) -> None:
         if self.process is None:
@@ -128,6 +157,9 @@ class ManagedProcess:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
             log.error("%s (pid %s) survived SIGKILL", self.spec.name, self.process.pid)
+        else:
+            if self.guardian is not None:
+                self.guardian.forget(self.process.pid)
         if self._reader is not None:
             self._reader.join(timeout=2)
 
@@ -139,13 +171,16 @@ class Supervisor:
         self.log_dir = log_dir
         self.echo = echo
         self.processes: dict[str, ManagedProcess] = {}
+        self.guardian = Guardian(log_dir / "guardian.log")
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self, spec: ServiceSpec) -> ManagedProcess:
-        proc = ManagedProcess(spec, self.log_dir / f"{spec.name}.log", echo=self.echo)
+        proc = ManagedProcess(spec, self.log_dir / f"{spec.name}.log", echo=self.echo, guardian=self.guardian)
         with self._lock:
+            if self.guardian.process is None:  # before the first child, so none can be orphaned
+                self.guardian.start()
             self.processes[spec.name] = proc
         proc.start()
         return proc
@@ -158,6 +193,10 @@ class Supervisor:
     def _watch(self, interval: float) -> None:
         next_try: dict[str, float] = {}
         while not self._stopping.wait(interval):
+            try:
+                self.guardian.ensure_running()
+            except RuntimeError as exc:  # tried again next round; restarting services must go on
+                log.error("%s", exc)
             with self._lock:
                 procs = list(self.processes.values())
             for proc in procs:
@@ -189,3 +228,4 @@ class Supervisor:
                 thread.start()
             for thread in threads:
                 thread.join()
+        self.guardian.close()

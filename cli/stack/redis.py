@@ -8,10 +8,11 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 
-from cli.stack.processes import ServiceSpec
+from cli.stack.processes import ManagedProcess, ServiceSpec
 
 
 def _binary() -> Path:
@@ -66,15 +67,25 @@ class EmbeddedRedis:
             stop_timeout=15,
         )
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, process: ManagedProcess | None = None, timeout: float = 30) -> None:
+        """Until the server answers. Given the server's `process`, a server that exits first is
+        reported at once, with what it printed."""
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
         last: Exception | None = None
         while time.monotonic() < deadline:
+            if process is not None and not process.running():
+                raise RuntimeError(process.failure("the embedded Redis stopped while starting"))
             try:
-                if client.ping():
+                # Ours, not another server that holds the port (ours then exits: address in use).
+                # redis-py types every command for its sync and async clients alike; this one is sync.
+                answered = cast(dict[str, Any], client.info("server"))["process_id"]
+                if process is None or answered == process.pid:
                     return
+                last = RuntimeError(f"port {self.port} is answered by another Redis (pid {answered})")
+                time.sleep(0.1)
             except redis.RedisError as exc:
                 last = exc
                 time.sleep(0.1)
-        raise RuntimeError(f"embedded Redis did not answer within {timeout:.0f}s: {last}")
+        problem = f"the embedded Redis did not answer within {timeout:.0f}s ({last})"
+        raise RuntimeError(process.failure(problem) if process is not None else problem)

@@ -8,24 +8,35 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
 from cli.stack.postgres import EmbeddedPostgres
 from cli.stack.processes import ServiceSpec, Supervisor
 from cli.stack.redis import EmbeddedRedis, free_port
-from shared.config import AppSettings, FlowerSettings
+from shared.config import AppSettings, FlowerSettings, JobSettings
 from shared.config.environments import profile
+from shared.jobs.kinds import MAINTENANCE_QUEUE, load_catalog
 from shared.migrations.runner import upgrade
 
 log = logging.getLogger("workopti.stack")
 
-WORK_QUEUES = ("ocr", "embed", "ai")
-MAINTENANCE = "maintenance"
 DEFAULT_REDIS_PORT = 6390
+
+
+def worker_queues(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Every queue that gets a worker of its own (the maintenance queue's also runs beat): those of the
+    job kinds the services' environment declares (JOB_KIND_MODULES), read from the kinds' catalogue."""
+    modules = (env if env is not None else os.environ).get("JOB_KIND_MODULES", "")
+    return load_catalog(JobSettings(JOB_KIND_MODULES=modules).kind_modules).queues
+
+
+def _worker_name(queue: str) -> str:
+    return f"worker-{queue}"
 
 
 @dataclass
@@ -65,16 +76,14 @@ class Stack:
             if not env.get("DATABASE_URL"):
                 self.postgres = EmbeddedPostgres(self.data_dir, fast_unsafe=self.options.fast_unsafe_database)
                 self.postgres.prepare()
-                self.supervisor.start(self.postgres.spec())
-                self.postgres.wait_ready()
+                self.postgres.wait_ready(self.supervisor.start(self.postgres.spec()))
                 self.postgres.ensure_database()
                 env["DATABASE_URL"] = self.postgres.url
             if not env.get("REDIS_URL"):
                 port = self.options.redis_port or free_port(DEFAULT_REDIS_PORT)
                 self.redis = EmbeddedRedis(self.data_dir, port=port)
                 self.redis.prepare()
-                self.supervisor.start(self.redis.spec())
-                self.redis.wait_ready()
+                self.redis.wait_ready(self.supervisor.start(self.redis.spec()))
                 env["REDIS_URL"] = self.redis.url
             self.env = env
             log.info("applying migrations")
@@ -89,7 +98,11 @@ class Stack:
             raise
 
     def stop(self) -> None:
-        apps = ["flower", "api", *[f"worker-{q}" for q in (*WORK_QUEUES, MAINTENANCE)]]
+        apps = [
+            "flower",
+            "api",
+            *[_worker_name(queue) for queue in worker_queues(self.env or {**os.environ, **self.options.env})],
+        ]
         self.supervisor.stop([apps, ["redis"], ["postgres"]])
 
     def __enter__(self) -> Stack:
@@ -113,12 +126,12 @@ class Stack:
                 stop_timeout=15,
             )
         ]  # fmt: skip
-        for queue in (*WORK_QUEUES, MAINTENANCE) if opts.workers else ():
+        for queue in worker_queues(env) if opts.workers else ():
             argv = [python, "-m", "celery", "-A", "worker.app", "worker", "-Q", queue, "-n", f"{queue}@%h",
                     "-c", str(opts.worker_concurrency), "--loglevel", "INFO", "--without-mingle"]  # fmt: skip
-            if queue == MAINTENANCE:
+            if queue == MAINTENANCE_QUEUE:
                 argv += ["-B", "-s", str(self.data_dir / "celerybeat-schedule")]
-            specs.append(ServiceSpec(f"worker-{queue}", argv, env, stop_timeout=20))
+            specs.append(ServiceSpec(_worker_name(queue), argv, env, stop_timeout=20))
         if opts.flower_port:
             specs.append(flower_spec(env, opts.api_host, opts.flower_port))
         return specs
@@ -171,9 +184,11 @@ def flower_spec(env: dict[str, str], host: str, port: int) -> ServiceSpec:
     The credentials travel in Flower's own environment variables, never on its command line, where
     any user of the machine could read them in the process list.
     """
-    given = {name: env[name] for name in _aliases(FlowerSettings) if env.get(name)}
-    flower = FlowerSettings(**given)  # type: ignore[arg-type]
-    app = AppSettings(**{name: env[name] for name in ("ENVIRONMENT",) if env.get(name)})  # type: ignore[arg-type]
+    # Environment strings for the settings to validate (Any: their constructor also takes `_env_file`...).
+    given: dict[str, Any] = {name: env[name] for name in _aliases(FlowerSettings) if env.get(name)}
+    flower = FlowerSettings(**given)
+    chosen: dict[str, Any] = {name: env[name] for name in ("ENVIRONMENT",) if env.get(name)}
+    app = AppSettings(**chosen)
     problems = flower.problems(open_allowed=profile(app.environment).open_flower_allowed)
     if problems:
         raise RuntimeError("Flower cannot start: " + "; ".join(problems))

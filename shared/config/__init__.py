@@ -32,25 +32,45 @@ from shared.config.telemetry import TelemetrySettings
 class Settings:
     """All groups, built once per process by `get_settings()`."""
 
-    def __init__(self, **overrides: object) -> None:
-        # `overrides` lets tests build settings without touching os.environ: {"db": DatabaseSettings(...)}.
-        self.app: AppSettings = overrides.get("app") or AppSettings()  # type: ignore[assignment]
-        self.db: DatabaseSettings = overrides.get("db") or DatabaseSettings()  # type: ignore[assignment]
-        self.broker: BrokerSettings = overrides.get("broker") or BrokerSettings()  # type: ignore[assignment]
-        self.storage: StorageSettings = overrides.get("storage") or StorageSettings()  # type: ignore[assignment]
-        self.ocr: OcrSettings = overrides.get("ocr") or OcrSettings()  # type: ignore[assignment]
-        self.embeddings: EmbeddingsSettings = overrides.get("embeddings") or EmbeddingsSettings()  # type: ignore[assignment]
-        self.llm: LlmSettings = overrides.get("llm") or LlmSettings()  # type: ignore[assignment]
-        self.auth: AuthSettings = overrides.get("auth") or AuthSettings()  # type: ignore[assignment]
-        self.openai: OpenAISettings = overrides.get("openai") or OpenAISettings()  # type: ignore[assignment]
-        self.azure_openai: AzureOpenAISettings = overrides.get("azure_openai") or AzureOpenAISettings()  # type: ignore[assignment]
-        self.quotas: QuotaSettings = overrides.get("quotas") or QuotaSettings()  # type: ignore[assignment]
-        self.edge: EdgeSettings = overrides.get("edge") or EdgeSettings()  # type: ignore[assignment]
-        self.limits: LimitsSettings = overrides.get("limits") or LimitsSettings()  # type: ignore[assignment]
-        self.jobs: JobSettings = overrides.get("jobs") or JobSettings()  # type: ignore[assignment]
-        self.server: ServerSettings = overrides.get("server") or ServerSettings()  # type: ignore[assignment]
-        self.flower: FlowerSettings = overrides.get("flower") or FlowerSettings()  # type: ignore[assignment]
-        self.telemetry: TelemetrySettings = overrides.get("telemetry") or TelemetrySettings()  # type: ignore[assignment]
+    def __init__(
+        self,
+        *,
+        app: AppSettings | None = None,
+        db: DatabaseSettings | None = None,
+        broker: BrokerSettings | None = None,
+        storage: StorageSettings | None = None,
+        ocr: OcrSettings | None = None,
+        embeddings: EmbeddingsSettings | None = None,
+        llm: LlmSettings | None = None,
+        auth: AuthSettings | None = None,
+        openai: OpenAISettings | None = None,
+        azure_openai: AzureOpenAISettings | None = None,
+        quotas: QuotaSettings | None = None,
+        edge: EdgeSettings | None = None,
+        limits: LimitsSettings | None = None,
+        jobs: JobSettings | None = None,
+        server: ServerSettings | None = None,
+        flower: FlowerSettings | None = None,
+        telemetry: TelemetrySettings | None = None,
+    ) -> None:
+        # A group given here replaces the one read from the environment (tests use this, not os.environ).
+        self.app = app or AppSettings()
+        self.db = db or DatabaseSettings()
+        self.broker = broker or BrokerSettings()
+        self.storage = storage or StorageSettings()
+        self.ocr = ocr or OcrSettings()
+        self.embeddings = embeddings or EmbeddingsSettings()
+        self.llm = llm or LlmSettings()
+        self.auth = auth or AuthSettings()
+        self.openai = openai or OpenAISettings()
+        self.azure_openai = azure_openai or AzureOpenAISettings()
+        self.quotas = quotas or QuotaSettings()
+        self.edge = edge or EdgeSettings()
+        self.limits = limits or LimitsSettings()
+        self.jobs = jobs or JobSettings()
+        self.server = server or ServerSettings()
+        self.flower = flower or FlowerSettings()
+        self.telemetry = telemetry or TelemetrySettings()
 
     @property
     def profile(self) -> EnvironmentProfile:

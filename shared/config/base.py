@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -10,6 +11,16 @@ from pydantic_settings import SettingsConfigDict
 ENV = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
 PLACEHOLDER_SECRET = "change-me-local-only-placeholder-secret"  # 32+ bytes: HS256 wants a full key
+
+
+def split_commas(value: object) -> object:
+    """A list setting written as `a, b, c` in the environment (before validation)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+LogFormat = Literal["text", "json"]
 
 
 class Environment(enum.StrEnum):

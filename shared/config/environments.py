@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.config.base import Environment
+from shared.config.base import Environment, LogFormat
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class EnvironmentProfile:
     debug_allowed: bool
     # LOG_LEVEL's and LOG_FORMAT's defaults: people read a laptop's logs, collectors read the rest.
     log_level: str
-    log_format: str
+    log_format: LogFormat
     # Flower without FLOWER_BASIC_AUTH or FLOWER_AUTH (it can revoke tasks and shut workers down).
     open_flower_allowed: bool
 

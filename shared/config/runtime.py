@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, NoDecode
 
-from shared.config.base import ENV, Environment
+from shared.config.base import ENV, Environment, LogFormat, split_commas
 from shared.config.environments import profile
-from shared.jobs.states import DEFAULT_DISPATCH_PER_USER
+
+# Jobs per user published to one queue at once (fair share), unless DISPATCH_PER_USER says otherwise.
+DEFAULT_DISPATCH_PER_USER = 2
 
 
 class AppSettings(BaseSettings):
@@ -22,7 +24,7 @@ class AppSettings(BaseSettings):
     # Unset: the environment's default (shared/config/environments.py), resolved below.
     debug: bool | None = Field(None, alias="DEBUG")
     log_level: str | None = Field(None, alias="LOG_LEVEL")
-    log_format: Literal["text", "json"] | None = Field(None, alias="LOG_FORMAT")
+    log_format: LogFormat | None = Field(None, alias="LOG_FORMAT")
     version: str = Field("0.1.0", alias="APP_VERSION")
     commit: str = Field("unknown", alias="APP_COMMIT")
 
@@ -99,6 +101,16 @@ class JobSettings(BaseSettings):
     # rest wait in the database and are published as that user's earlier jobs finish, so one user's
     # thousand uploads sit behind at most this many of theirs, never in front of everyone else's.
     dispatch_per_user: int = Field(DEFAULT_DISPATCH_PER_USER, alias="DISPATCH_PER_USER", ge=1)
+    # Modules declaring job kinds beyond the built-in ones (each exports KINDS; shared/jobs/kinds.py).
+    # Every process of a deployment must name the same modules.
+    kind_modules: Annotated[tuple[str, ...], NoDecode] = Field((), alias="JOB_KIND_MODULES")
+    # How often a running job checks that it was not cancelled (or taken over): the longest a cancelled
+    # job keeps its worker busy.
+    cancel_check_seconds: float = Field(1.0, alias="JOB_CANCEL_CHECK_SECONDS", gt=0, le=60)
+
+    _split_modules = field_validator("kind_modules", mode="before")(
+        classmethod(lambda cls, v: split_commas(v))
+    )
 
 
 class ServerSettings(BaseSettings):

@@ -7,13 +7,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from shared.config.base import ENV, PLACEHOLDER_SECRET, AuthMode
-
-
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
+from shared.config.base import ENV, PLACEHOLDER_SECRET, AuthMode, split_commas
 
 
 class AuthSettings(BaseSettings):
@@ -36,7 +30,7 @@ class AuthSettings(BaseSettings):
     leeway_seconds: int = Field(10, alias="AUTH_LEEWAY_SECONDS", ge=0, le=300)
 
     _split_parties = field_validator("clerk_authorized_parties", mode="before")(
-        classmethod(lambda cls, v: _split(v))
+        classmethod(lambda cls, v: split_commas(v))
     )
 
     def clerk_origin(self) -> str | None:
@@ -85,7 +79,9 @@ class EdgeSettings(BaseSettings):
         alias="CONTENT_SECURITY_POLICY",
     )
 
-    _split_origins = field_validator("cors_origins", mode="before")(classmethod(lambda cls, v: _split(v)))
+    _split_origins = field_validator("cors_origins", mode="before")(
+        classmethod(lambda cls, v: split_commas(v))
+    )
 
 
 class FlowerSettings(BaseSettings):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import Settings
 from shared.db.outbox import TaskPublisher, attach_outbox, flush_outbox, run_compensations
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 
 def build_engine(settings: Settings, *, application_name: str = "workopti") -> Engine:
@@ -25,7 +30,7 @@ def build_engine(settings: Settings, *, application_name: str = "workopti") -> E
     timeout_ms = db.statement_timeout_ms
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: psycopg.Connection[Any], _record: ConnectionPoolEntry) -> None:
         # A runaway query must not hold a worker or a request forever.
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")

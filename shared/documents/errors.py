@@ -1,4 +1,4 @@
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable
 
 
 class DocumentNotFound(NotFound):
@@ -13,7 +13,3 @@ class ResultsNotReady(NotFound):
 class IdempotencyKeyReused(Unprocessable):
     code = "idempotency_key_reused"
     title = "Idempotency key already used for another file"
-
-
-class DocumentBusy(Conflict):
-    code = "document_busy"

@@ -68,10 +68,5 @@ def revoke_grant(session: Session, caller: uuid.UUID, document_id: uuid.UUID, gr
 
 
 def _view(grant: DocumentGrant, subject: str, name: str | None) -> GrantOut:
-    return GrantOut(
-        user_id=subject,
-        name=name,
-        role=grant.role,
-        created_at=grant.created_at,
-        updated_at=grant.updated_at,  # type: ignore[arg-type]
-    )
+    # The grant row names its grantee by user id; the view shows the identity provider's subject.
+    return GrantOut.from_row(grant, user_id=subject, name=name)

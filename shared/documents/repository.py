@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.documents.access import role_of, shared_with, visible_to
@@ -41,10 +41,9 @@ def by_idempotency_key(session: Session, owner_id: uuid.UUID, key: str) -> Docum
     )
 
 
-def jobs_of(session: Session, document_id: uuid.UUID) -> Sequence[Job]:
-    order = {"extract": 0, "embed": 1, "ai": 2}
-    jobs = session.scalars(select(Job).where(Job.document_id == document_id)).all()
-    return sorted(jobs, key=lambda job: order.get(job.kind, 9))
+def current_job(session: Session, document_id: uuid.UUID, kind: str) -> uuid.UUID | None:
+    """The job whose outputs of `kind` the document shows, if any."""
+    return session.scalar(select(Job.id).where(Job.document_id == document_id, Job.kind == kind, Job.current))
 
 
 def visible_job(session: Session, user_id: uuid.UUID, job_id: uuid.UUID) -> Job | None:
@@ -119,7 +118,8 @@ def list_visible(
     if cursor is not None:
         key, last_id = _decode_list_cursor(cursor, sort)
         after = tuple_(column, Document.id)
-        query = query.where(after < tuple_(key, last_id) if descending else after > tuple_(key, last_id))
+        boundary = tuple_(literal(key), literal(last_id))
+        query = query.where(after < boundary if descending else after > boundary)
     order = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
     rows = session.execute(query.order_by(*order).limit(limit + 1)).all()
     next_cursor = None
@@ -130,7 +130,7 @@ def list_visible(
     return [(document, role) for document, role in rows], next_cursor
 
 
-def _decode_list_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
+def _decode_list_cursor(cursor: str, sort: str) -> tuple[str | dt.datetime | int, uuid.UUID]:
     issued_for, raw_key, raw_id = decode_cursor(cursor, 3)
     if issued_for != sort:
         raise Invalid(
@@ -138,7 +138,7 @@ def _decode_list_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
         )
     try:
         column = SORT_COLUMNS[sort.lstrip("-")]
-        key: object = raw_key
+        key: str | dt.datetime | int = raw_key
         if column is Document.created_at:
             key = dt.datetime.fromisoformat(raw_key)
         elif column is Document.size_bytes:
@@ -148,14 +148,11 @@ def _decode_list_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
         raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
 
 
-def pages_of(session: Session, document_id: uuid.UUID, *, after: int, limit: int) -> Sequence[Page]:
+def pages_of(session: Session, job_id: uuid.UUID, *, after: int, limit: int) -> Sequence[Page]:
     return session.scalars(
-        select(Page)
-        .where(Page.document_id == document_id, Page.page_no > after)
-        .order_by(Page.page_no)
-        .limit(limit)
+        select(Page).where(Page.job_id == job_id, Page.page_no > after).order_by(Page.page_no).limit(limit)
     ).all()
 
 
-def result_of(session: Session, document_id: uuid.UUID) -> AiResult | None:
-    return session.get(AiResult, document_id)
+def result_of(session: Session, job_id: uuid.UUID) -> AiResult | None:
+    return session.get(AiResult, job_id)

@@ -1,4 +1,4 @@
-"""The shapes documents, jobs, pages and results take on the way out."""
+"""The shapes documents, their pages, results and grants take on the way in and out."""
 
 from __future__ import annotations
 
@@ -6,60 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.jobs.schemas import JobOut, UsageOut
+from shared.schemas import Schema
 
 
-class JobErrorOut(BaseModel):
-    code: str
-    message: str
-
-
-class UsageOut(BaseModel):
-    """What a paid provider consumed; empty lists where everything ran locally."""
-
-    provider: str
-    model: str
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    pages: int
-
-
-class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    document_id: uuid.UUID
-    kind: Literal["extract", "embed", "ai"]
-    queue: str
-    status: Literal["waiting", "queued", "running", "retrying", "succeeded", "failed", "cancelled"]
-    attempts: int
-    max_attempts: int
-    progress: float = Field(description="0 to 1")
-    error: JobErrorOut | None = None
-    queued_at: dt.datetime | None
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    next_attempt_at: dt.datetime | None
-    wait_ms: int | None = Field(description="time the last attempt waited in its queue")
-    run_ms: int | None = Field(description="time the last attempt ran")
-    depends_on: uuid.UUID | None = None
-    usage: list[UsageOut] = Field(default_factory=list, description="over all attempts")
-
-
-class JobEventOut(BaseModel):
-    status: str
-    attempt: int
-    worker: str | None
-    detail: str | None
-    at: dt.datetime
-
-
-class JobDetailOut(JobOut):
-    events: list[JobEventOut]
-
-
-class DocumentOut(BaseModel):
+class DocumentOut(Schema):
     id: uuid.UUID
     filename: str
     content_type: str
@@ -68,6 +21,11 @@ class DocumentOut(BaseModel):
     status: Literal["queued", "processing", "ready", "failed", "cancelled"]
     page_count: int | None
     pipeline: list[str]
+    outputs: dict[str, uuid.UUID] = Field(
+        default_factory=dict,
+        description="per job kind, the job whose outputs the document shows (its pages, search chunks, "
+        "results): one succeeded run of each, switched in together when a run completes",
+    )
     role: Literal["owner", "editor", "viewer"] = Field(description="the caller's role on the document")
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -75,7 +33,7 @@ class DocumentOut(BaseModel):
     usage: list[UsageOut] = Field(default_factory=list, description="all jobs together")
 
 
-class DocumentSummaryOut(BaseModel):
+class DocumentSummaryOut(Schema):
     """A row of the documents list: the document without its jobs."""
 
     id: uuid.UUID
@@ -89,12 +47,16 @@ class DocumentSummaryOut(BaseModel):
     updated_at: dt.datetime
 
 
-class DocumentList(BaseModel):
+class DocumentList(Schema):
     items: list[DocumentSummaryOut]
     next_cursor: str | None
 
 
-class GrantOut(BaseModel):
+class GrantIn(Schema):
+    role: Literal["viewer", "editor"]
+
+
+class GrantOut(Schema):
     user_id: str = Field(description="the grantee's user id (the identity provider's subject)")
     name: str | None
     role: Literal["viewer", "editor"]
@@ -102,18 +64,18 @@ class GrantOut(BaseModel):
     updated_at: dt.datetime
 
 
-class GrantList(BaseModel):
+class GrantList(Schema):
     items: list[GrantOut]
     next_cursor: None = None
 
 
-class OcrLineOut(BaseModel):
+class OcrLineOut(Schema):
     text: str
     confidence: float
     bbox: list[int]
 
 
-class PageOut(BaseModel):
+class PageOut(Schema):
     page_no: int
     text: str
     source: Literal["text_layer", "ocr", "native"]
@@ -123,17 +85,17 @@ class PageOut(BaseModel):
     lines: list[OcrLineOut] | None = None
 
 
-class PageList(BaseModel):
+class PageList(Schema):
     items: list[PageOut]
     next_cursor: str | None
 
 
-class ClassificationOut(BaseModel):
+class ClassificationOut(Schema):
     label: str
     score: float
 
 
-class ResultsOut(BaseModel):
+class ResultsOut(Schema):
     summary: str
     classification: ClassificationOut | None
     fields: dict[str, list[dict[str, Any]]]
@@ -142,3 +104,19 @@ class ResultsOut(BaseModel):
     model: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class FileUrlOut(Schema):
+    url: str
+    direct: bool = Field(
+        description="true: straight from blob storage, no bearer token needed until it expires"
+    )
+    expires_at: dt.datetime | None
+
+
+class ReprocessIn(Schema):
+    pipeline: str | list[str] | None = Field(
+        None,
+        description="Steps to run, as on upload (comma-separated, or a list); the document's own "
+        "pipeline when omitted. It becomes the document's pipeline.",
+    )

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
@@ -19,24 +20,16 @@ from shared.documents import access, repository, sniff
 from shared.documents.access import Role
 from shared.documents.errors import IdempotencyKeyReused, ResultsNotReady
 from shared.documents.filenames import clean_filename
-from shared.documents.schemas import (
-    ClassificationOut,
-    DocumentOut,
-    DocumentSummaryOut,
-    JobDetailOut,
-    JobErrorOut,
-    JobEventOut,
-    JobOut,
-    PageOut,
-    ResultsOut,
-    UsageOut,
-)
+from shared.documents.schemas import ClassificationOut, DocumentOut, DocumentSummaryOut, PageOut, ResultsOut
 from shared.documents.spool import SpooledFile
 from shared.errors import Invalid
-from shared.jobs import service as jobs
-from shared.jobs.states import JobKind
+from shared.jobs import actions, runs
+from shared.jobs.kinds import catalog
+from shared.jobs.schemas import JobDetailOut, JobErrorOut, JobEventOut, JobOut, UsageOut
+from shared.jobs.transitions import lock_document
 from shared.messaging.tasks import purge_message
 from shared.models import BlobPurge, Document, Job
+from shared.pipeline.kinds import AI, EXTRACT
 from shared.providers.storage import BlobStore, document_prefix, original_key
 from shared.usage import service as usage
 
@@ -47,20 +40,24 @@ log = logging.getLogger(__name__)
 _UPLOAD_GUARD = dt.timedelta(hours=1)
 
 
-def parse_pipeline(raw: str | None) -> list[JobKind]:
-    """'extract,embed,ai' (the default) or a subset that starts with extract."""
+def parse_pipeline(raw: str | None) -> list[str]:
+    """Comma-separated job kinds in any order (the default pipeline when empty), each with the kind it
+    follows, returned in the order they run."""
+    known = catalog()
     if raw is None or not raw.strip():
-        return [JobKind.EXTRACT, JobKind.EMBED, JobKind.AI]
-    names = [part.strip().lower() for part in raw.split(",") if part.strip()]
-    try:
-        kinds = [JobKind(name) for name in names]
-    except ValueError as exc:
+        return known.default_pipeline
+    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    unknown = sorted(name for name in names if name not in known)
+    if unknown:
         raise Invalid(
-            f"Unknown pipeline step in {raw!r}; steps are extract, embed and ai.", code="invalid_pipeline"
-        ) from exc
-    if JobKind.EXTRACT not in kinds:
-        raise Invalid("Every pipeline starts with extract.", code="invalid_pipeline")
-    return sorted(set(kinds), key=[JobKind.EXTRACT, JobKind.EMBED, JobKind.AI].index)
+            f"Unknown pipeline step {', '.join(map(repr, unknown))}; steps are {', '.join(known.names())}.",
+            code="invalid_pipeline",
+        )
+    for name in sorted(names):
+        follows = known.get(name).follows
+        if follows is not None and follows not in names:
+            raise Invalid(f"The {name} step needs {follows} in the pipeline too.", code="invalid_pipeline")
+    return known.order(names)
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ class Intake:
         upload: SpooledFile,
         *,
         filename: str | None,
-        pipeline: list[JobKind],
+        pipeline: list[str],
         idempotency_key: str | None,
         charge: Callable[[int], None] | None = None,
     ) -> Accepted:
@@ -148,7 +145,7 @@ class Intake:
             "blob_key": original_key(document_id),
             "status": "queued",
             "page_count": file_type.page_count,
-            "pipeline": [kind.value for kind in pipeline],
+            "pipeline": pipeline,
             "idempotency_key": idempotency_key,
         }
         # ON CONFLICT rather than catching the error: no savepoint round trips on the common path.
@@ -163,7 +160,7 @@ class Intake:
             self.storage.delete_prefix(prefix)
             session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
             return Accepted(previous, created=False)
-        jobs.create_pipeline(session, document_id, pipeline, self.settings.jobs)
+        runs.start_run(session, document_id, pipeline, self.settings.jobs, reason="upload")
         session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
         return Accepted(document, created=True)
 
@@ -186,96 +183,54 @@ def get_document(
     return access.require(session, user_id, document_id, at_least)
 
 
+def _job_fields(job: Job) -> dict[str, Any]:
+    """What a job's view shows that is not one of its columns as it stands."""
+    error = JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    return {"progress": round(job.progress, 4), "error": error, "depends_on": job.depends_on_id}
+
+
 def job_view(job: Job) -> JobOut:
-    return JobOut(
-        id=job.id,
-        document_id=job.document_id,
-        kind=job.kind,  # type: ignore[arg-type]
-        queue=job.queue,
-        status=job.status,  # type: ignore[arg-type]
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        progress=round(job.progress, 4),
-        error=JobErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None,
-        queued_at=job.queued_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        next_attempt_at=job.next_attempt_at,
-        wait_ms=job.wait_ms,
-        run_ms=job.run_ms,
-        depends_on=job.depends_on_id,
-        usage=[UsageOut(**entry) for entry in job.usage or []],
-    )
+    return JobOut.from_row(job, **_job_fields(job))
 
 
 def job_detail(session: Session, job: Job) -> JobDetailOut:
-    events = [
-        JobEventOut(status=e.status, attempt=e.attempt, worker=e.worker, detail=e.detail, at=e.at)
-        for e in repository.events_of(session, job.id)
-    ]
-    return JobDetailOut(**job_view(job).model_dump(), events=events)
+    events = [JobEventOut.model_validate(event) for event in repository.events_of(session, job.id)]
+    return JobDetailOut.from_row(job, **_job_fields(job), events=events)
 
 
 def document_view(session: Session, document: Document, role: Role) -> DocumentOut:
-    jobs = [job_view(job) for job in repository.jobs_of(session, document.id)]
-    return DocumentOut(
-        id=document.id,
-        filename=document.filename,
-        content_type=document.content_type,
-        size_bytes=document.size_bytes,
-        sha256=document.sha256,
-        status=document.status,  # type: ignore[arg-type]
-        page_count=document.page_count,
-        pipeline=list(document.pipeline),
+    shown, current = runs.overview(session, document.id)
+    jobs = [job_view(job) for job in shown]
+    totals = usage.merge(*([u.model_dump() for u in job.usage] for job in jobs))
+    return DocumentOut.from_row(
+        document,
+        outputs={kind: job.id for kind, job in current.items()},
         role=role.value,
-        created_at=document.created_at,
-        updated_at=document.updated_at,
         jobs=jobs,
-        usage=[
-            UsageOut(**entry) for entry in usage.merge(*([u.model_dump() for u in job.usage] for job in jobs))
-        ],
+        usage=[UsageOut.model_validate(entry) for entry in totals],
     )
 
 
 def summary_view(document: Document, role: str) -> DocumentSummaryOut:
-    return DocumentSummaryOut(
-        id=document.id,
-        filename=document.filename,
-        content_type=document.content_type,
-        size_bytes=document.size_bytes,
-        status=document.status,
-        page_count=document.page_count,
-        role=role,
-        created_at=document.created_at,
-        updated_at=document.updated_at,
-    )
+    return DocumentSummaryOut.from_row(document, role=role)
 
 
 def page_views(
     session: Session, document: Document, *, after: int, limit: int, with_lines: bool
 ) -> tuple[list[PageOut], str | None]:
-    pages = repository.pages_of(session, document.id, after=after, limit=limit + 1)
+    current = repository.current_job(session, document.id, EXTRACT)
+    pages = [] if current is None else repository.pages_of(session, current, after=after, limit=limit + 1)
     next_cursor = None
     if len(pages) > limit:
         pages = pages[:limit]
         next_cursor = repository.encode_cursor(pages[-1].page_no)
-    views = [
-        PageOut(
-            page_no=p.page_no,
-            text=p.text,
-            source=p.source,  # type: ignore[arg-type]
-            confidence=p.confidence,
-            width=p.width,
-            height=p.height,
-            lines=p.lines if with_lines else None,  # type: ignore[arg-type]
-        )
-        for p in pages
-    ]
+    views = [PageOut.from_row(p, lines=p.lines if with_lines else None) for p in pages]
     return views, next_cursor
 
 
 def results_view(session: Session, document: Document) -> ResultsOut:
-    result = repository.result_of(session, document.id)
+    current = repository.current_job(session, document.id, AI)
+    result = None if current is None else repository.result_of(session, current)
     if result is None:
         raise ResultsNotReady("The AI results are not ready; the ai job has not succeeded yet.")
     classification = (
@@ -283,16 +238,22 @@ def results_view(session: Session, document: Document) -> ResultsOut:
         if result.classification_label
         else None
     )
-    return ResultsOut(
-        summary=result.summary,
-        classification=classification,
-        fields=result.fields,
-        keywords=result.keywords,
-        provider=result.provider,
-        model=result.model,
-        created_at=result.created_at,
-        updated_at=result.updated_at,
-    )
+    return ResultsOut.from_row(result, classification=classification)
+
+
+# --- processing again -----------------------------------------------------------------------------
+
+
+def reprocess_document(
+    session: Session, user_id: uuid.UUID, document_id: uuid.UUID, raw_pipeline: str | None, settings: Settings
+) -> Document:
+    """A new run of the document's pipeline (or `raw_pipeline`, which becomes its pipeline) beside what it
+    shows now; an editor may ask. Refused while a run is in flight."""
+    document, _ = get_document(session, user_id, document_id, Role.EDITOR)
+    pipeline = parse_pipeline(raw_pipeline) if raw_pipeline else list(document.pipeline)
+    actions.reprocess(session, document.id, pipeline, settings.jobs)
+    session.refresh(document)
+    return document
 
 
 # --- deletion -----------------------------------------------------------------------------------
@@ -302,7 +263,7 @@ def delete_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID
     """The row and everything derived from it go in this transaction; its blobs go right after commit,
     through a purge record the sweeper retries until the store confirms."""
     document, _ = get_document(session, user_id, document_id, Role.OWNER)
-    jobs.lock_document(session, document.id)
+    lock_document(session, document.id)
     purge = BlobPurge(prefix=document_prefix(document.id))
     session.add(purge)
     session.delete(document)

@@ -365,7 +365,7 @@ def _check_pdf_streams(path: Path, limits: LimitsSettings) -> None:
     cap = max(_MIN_STREAM_CAP, 4 * limits.max_image_pixels)
     left = _MAX_PDF_INFLATED
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for match in _PDF_STREAM.finditer(data):  # type: ignore[call-overload]
+        for match in _PDF_STREAM.finditer(data):
             start = match.end()
             if not _is_zlib(data[start : start + 2]):
                 continue

@@ -10,9 +10,10 @@ dispatches everything as a safety net.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session
 
 from shared.db.outbox import enqueue
@@ -23,7 +24,7 @@ from shared.models import Document, Job
 _IN_FLIGHT = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
-def queue_time():
+def queue_time() -> ColumnElement[dt.datetime]:
     """The moment a job joins its owner's line.
 
     The wall clock rather than `now()`, which is the transaction's start: several jobs queued in one
@@ -74,7 +75,7 @@ def dispatch(session: Session, owner_id: uuid.UUID, queue: str, cap: int) -> int
     ).all()
     for job_id, kind in held:
         session.execute(update(Job).where(Job.id == job_id).values(published_at=func.now()))
-        enqueue(session, job_message(kind, job_id))
+        enqueue(session, job_message(kind, queue, job_id))
     return len(held)
 
 

@@ -8,10 +8,11 @@ class JobError(Exception):
 
     transient = True
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # seconds a dependency asked us to wait before trying again
 
 
 class TransientJobError(JobError):

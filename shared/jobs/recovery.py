@@ -10,16 +10,12 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared.config.runtime import DEFAULT_DISPATCH_PER_USER
 from shared.db.outbox import enqueue
+from shared.jobs import runs
 from shared.jobs.dispatch import queue_time
-from shared.jobs.service import (
-    end_failed,
-    lock_document,
-    record_event,
-    refresh_document,
-    release,
-)
-from shared.jobs.states import DEFAULT_DISPATCH_PER_USER, JobKind, JobStatus
+from shared.jobs.states import JobStatus
+from shared.jobs.transitions import lock_document, record_event, release
 from shared.messaging.tasks import job_message
 from shared.models import Job
 
@@ -54,7 +50,7 @@ def requeue_retry(session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DIS
         return False
     record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "backoff elapsed")
     release(session, document_id, [row.queue], cap)
-    refresh_document(session, document_id)
+    runs.refresh_document(session, document_id)
     return True
 
 
@@ -68,7 +64,7 @@ def expired_leases(session: Session, limit: int) -> Sequence[uuid.UUID]:
 
 
 def recover_expired(
-    session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER
+    session: Session, job_id: uuid.UUID, *, cap: int = DEFAULT_DISPATCH_PER_USER, grace_seconds: float = 60
 ) -> JobStatus | None:
     """A running job whose worker stopped renewing its lease: queued again, or failed when it has
     used all its attempts."""
@@ -100,9 +96,10 @@ def recover_expired(
     session.execute(update(Job).where(Job.id == job.id).values(**values))
     record_event(session, job.id, status, job.attempts, job.worker, message)
     if status is JobStatus.FAILED:
-        end_failed(session, job.id, job.document_id, JobKind(job.kind))
+        # The lost worker may be alive behind a partition and still writing blobs: purge them later.
+        runs.end_failed(session, job, grace_seconds=grace_seconds)
     release(session, document_id, [job.queue], cap)
-    refresh_document(session, document_id)
+    runs.refresh_document(session, document_id)
     return status
 
 
@@ -136,10 +133,10 @@ def republish(session: Session, job_id: uuid.UUID) -> bool:
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value, Job.published_at.is_not(None))
         .values(published_at=func.now())
-        .returning(Job.kind, Job.attempts)
+        .returning(Job.kind, Job.queue, Job.attempts)
     ).first()
     if row is None:
         return False
     record_event(session, job_id, JobStatus.QUEUED, row.attempts, None, "message republished")
-    enqueue(session, job_message(row.kind, job_id))
+    enqueue(session, job_message(row.kind, row.queue, job_id))
     return True

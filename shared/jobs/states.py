@@ -1,15 +1,9 @@
-"""Job kinds, states and the document status derived from them."""
+"""Job states and the document status derived from them. Kinds are data: shared/jobs/kinds.py."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-
-
-class JobKind(enum.StrEnum):
-    EXTRACT = "extract"  # text layer, native text or OCR, page by page
-    EMBED = "embed"  # token-aware chunks and their vectors
-    AI = "ai"  # summary, classification, fields, keywords
 
 
 class JobStatus(enum.StrEnum):
@@ -40,18 +34,6 @@ class DocumentStatus(enum.StrEnum):
     @property
     def terminal(self) -> bool:
         return self in (DocumentStatus.READY, DocumentStatus.FAILED, DocumentStatus.CANCELLED)
-
-
-# Jobs per user published to one queue at once (fair share); JobSettings.dispatch_per_user overrides it.
-DEFAULT_DISPATCH_PER_USER = 2
-
-# Which queue serves each kind: each queue has its own worker container, scaled on its own.
-QUEUE_FOR_KIND = {JobKind.EXTRACT: "ocr", JobKind.EMBED: "embed", JobKind.AI: "ai"}
-MAINTENANCE_QUEUE = "maintenance"
-QUEUES = ("ocr", "embed", "ai", MAINTENANCE_QUEUE)
-
-# The pipeline as a tree: each kind names the kind it waits for.
-DEPENDS_ON = {JobKind.EXTRACT: None, JobKind.EMBED: JobKind.EXTRACT, JobKind.AI: JobKind.EXTRACT}
 
 
 def derive_document_status(statuses: Iterable[JobStatus]) -> DocumentStatus:

@@ -61,7 +61,9 @@ def sweep(
         expired = recovery.expired_leases(session, _BATCH)
     for job_id in expired:
         with session_scope(factory, publisher) as session:
-            outcome = recovery.recover_expired(session, job_id, cap=settings.dispatch_per_user)
+            outcome = recovery.recover_expired(
+                session, job_id, cap=settings.dispatch_per_user, grace_seconds=settings.lease_seconds
+            )
         if outcome is JobStatus.QUEUED:
             report.requeued += 1
         elif outcome is JobStatus.FAILED:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.config import Settings
-from shared.jobs.states import QUEUES
+from shared.jobs.kinds import MAINTENANCE_QUEUE
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -35,7 +35,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_acks_late": True,  # a message is acknowledged only after its job ran
         "task_reject_on_worker_lost": True,  # a killed pool child's message goes back to the queue
         "worker_prefetch_multiplier": 1,  # long jobs: never hold a second message while busy
-        "task_default_queue": QUEUES[0],
+        # Every job message names its queue; anything that does not is maintenance work.
+        "task_default_queue": MAINTENANCE_QUEUE,
         "task_create_missing_queues": True,
         "task_time_limit": settings.jobs.time_limit_seconds,
         "task_soft_time_limit": max(1, settings.jobs.time_limit_seconds - 30),

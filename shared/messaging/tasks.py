@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 
 from shared.db.outbox import TaskMessage
-from shared.jobs.states import MAINTENANCE_QUEUE, QUEUE_FOR_KIND, JobKind
+from shared.jobs.kinds import MAINTENANCE_QUEUE, TASK_PREFIX
 
-TASK_FOR_KIND = {
-    JobKind.EXTRACT: "workopti.jobs.extract",
-    JobKind.EMBED: "workopti.jobs.embed",
-    JobKind.AI: "workopti.jobs.ai",
-}
 SWEEP_TASK = "workopti.maintenance.sweep"
 PURGE_BLOBS_TASK = "workopti.maintenance.purge_blobs"
 
 
-def job_message(kind: JobKind | str, job_id: uuid.UUID | str) -> TaskMessage:
-    kind = JobKind(kind)
-    return TaskMessage(task=TASK_FOR_KIND[kind], queue=QUEUE_FOR_KIND[kind], args=(str(job_id),))
+def job_task(kind: str) -> str:
+    """The task that runs jobs of `kind` (one per kind, registered by the worker from the catalogue)."""
+    return TASK_PREFIX + kind
+
+
+def job_message(kind: str, queue: str, job_id: uuid.UUID | str) -> TaskMessage:
+    return TaskMessage(task=job_task(kind), queue=queue, args=(str(job_id),))
 
 
 def purge_message(purge_id: int) -> TaskMessage:

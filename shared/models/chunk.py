@@ -22,12 +22,17 @@ class EmbeddingModel(Base):
 
 
 class Chunk(Base):
+    """A passage of one embed job's pages with its vector. Keyed by (job, model, number): a retried
+    attempt rewrites its own chunks, and a re-run writes beside the current ones."""
+
     __tablename__ = "chunks"
     __table_args__ = (
-        Index("uq_chunks_document_model_no", "document_id", "model_key", "chunk_no", unique=True),
+        Index("uq_chunks_job_model_no", "job_id", "model_key", "chunk_no", unique=True),
+        Index("ix_chunks_document_id", "document_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     model_key: Mapped[str] = mapped_column(ForeignKey("embedding_models.key"))
     chunk_no: Mapped[int]

@@ -45,6 +45,8 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="queued")
     page_count: Mapped[int | None]
     pipeline: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    # The newest run of its jobs: the only one that may still be in flight.
+    run_id: Mapped[uuid.UUID | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # Bumped by every change a reader can see (the document or any of its jobs): the ETag.
     revision: Mapped[int] = mapped_column(server_default="0")

@@ -10,19 +10,30 @@ from shared.db.base import Base, new_id
 from shared.telemetry.context import current_traceparent
 
 JOB_STATUSES = ("waiting", "queued", "running", "retrying", "succeeded", "failed", "cancelled")
-JOB_KINDS = ("extract", "embed", "ai")
 
 
 class Job(Base):
-    """One step of a document's pipeline. The database, not the broker, says what has run."""
+    """One step of one run of a document's pipeline. The database, not the broker, says what has run.
+
+    Kinds are data (shared/jobs/kinds.py), so the column holds any declared kind's name. Everything a job
+    stores is tagged with its id; `current` marks the one job per kind whose outputs the document shows.
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint(f"status IN {JOB_STATUSES}", name="status"),
-        CheckConstraint(f"kind IN {JOB_KINDS}", name="kind"),
         CheckConstraint("attempts >= 0 AND max_attempts >= 1", name="attempts"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
-        Index("uq_jobs_document_kind", "document_id", "kind", unique=True),
+        Index("uq_jobs_run_kind", "run_id", "kind", unique=True),
+        Index("ix_jobs_document_id", "document_id"),
+        # At most one job per kind supplies what the document shows.
+        Index(
+            "uq_jobs_current_output",
+            "document_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("current"),
+        ),
         Index("ix_jobs_depends_on_id", "depends_on_id"),
         # What the sweeper scans: only jobs that have not ended.
         Index(
@@ -35,10 +46,14 @@ class Job(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # The jobs started together to (re)build some of the document's outputs (shared/jobs/runs.py).
+    run_id: Mapped[uuid.UUID]
     kind: Mapped[str] = mapped_column(String(16))
     queue: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
+    # The job whose outputs this one reads: in the same run, or the current one of an earlier run.
     depends_on_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    current: Mapped[bool] = mapped_column(server_default=text("false"))
     attempts: Mapped[int] = mapped_column(server_default="0")
     max_attempts: Mapped[int]
     progress: Mapped[float] = mapped_column(server_default="0")

@@ -12,19 +12,20 @@ PAGE_SOURCES = ("text_layer", "ocr", "native")
 
 
 class Page(Base):
-    """The text of one page, with where it came from. Keyed by page number, so re-running is idempotent."""
+    """The text of one page as one extract job read it, with where it came from. Keyed by (job, page
+    number): a retried attempt rewrites its own pages, and a re-run writes beside the current ones."""
 
     __tablename__ = "pages"
     __table_args__ = (
         CheckConstraint(f"source IN {PAGE_SOURCES}", name="source"),
         CheckConstraint("page_no >= 1", name="page_no"),
         Index("ix_pages_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_pages_document_id", "document_id"),
     )
 
-    document_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     page_no: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
     confidence: Mapped[float | None]

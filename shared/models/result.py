@@ -10,13 +10,12 @@ from shared.db.base import Base
 
 
 class AiResult(Base):
-    """What the AI step made of a document, with the provider and model that made it."""
+    """What one ai job made of a document, with the provider and model that made it."""
 
     __tablename__ = "ai_results"
 
-    document_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     summary: Mapped[str] = mapped_column(Text)
     classification_label: Mapped[str | None] = mapped_column(String(64))
     classification_score: Mapped[float | None]

@@ -1,9 +1,10 @@
-"""The `openai` SDK client for OpenAI or Azure OpenAI, and what the SDK's failures mean for a job.
+"""The `openai` SDK client for OpenAI or Azure OpenAI, and what the SDK's failures mean.
 
 The SDK itself retries 429, 408, 409 and 5xx responses and connection errors (`OPENAI_MAX_RETRIES` times,
-honouring `retry-after-ms` / `retry-after`); what still fails afterwards becomes a `TransientJobError`,
-and what no retry can fix (credentials, a rejected input) a `PermanentJobError`. Job error messages are
-written here, never copied from the SDK: the service's own messages can quote a masked API key.
+honouring `retry-after-ms` / `retry-after`); what still fails afterwards becomes a `ProviderUnavailable`
+(with the service's last status and requested wait), and what no retry can fix (credentials, a rejected
+input) a `ProviderRejected`. Messages are written here, never copied from the SDK: the service's own
+messages can quote a masked API key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any
 from pydantic import SecretStr
 
 from shared.config import Settings
-from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
+from shared.providers.errors import (
+    Origin,
+    ProviderError,
+    ProviderKind,
+    ProviderRejected,
+    ProviderUnavailable,
+    retry_after_seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +88,17 @@ def config_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
+class EntraTokenUnavailable(Exception):
+    """No Microsoft Entra ID token for Azure OpenAI: `provider_errors` reports `provider_auth_failed`."""
+
+
 def entra_token_provider() -> TokenProvider:
     """Bearer tokens for Azure OpenAI from DefaultAzureCredential, cached and refreshed by azure-identity.
 
-    A failure to get a token is a `PermanentJobError`: it means no identity is configured or it may not
-    use the resource, which another attempt will not change. Only the exception's type is logged: the
-    credential chain's messages describe the host's environment at length.
+    A failure to get a token raises `EntraTokenUnavailable`, which the SDK lets through and
+    `provider_errors` turns into a `ProviderRejected`: no identity is configured or it may not use the
+    resource, which another attempt will not change. Only the exception's type is logged: the credential
+    chain's messages describe the host's environment at length.
     """
     from azure.core.exceptions import AzureError
     from azure.identity import DefaultAzureCredential, get_bearer_token_provider
@@ -97,77 +110,102 @@ def entra_token_provider() -> TokenProvider:
             return tokens()
         except AzureError as exc:
             log.warning("no Microsoft Entra ID token for Azure OpenAI: %s", type(exc).__name__)
-            raise PermanentJobError(
-                "provider_auth_failed",
-                "Azure OpenAI could not be signed in to: no Microsoft Entra ID token was issued. Give the "
-                "service a managed identity with the 'Cognitive Services OpenAI User' role on the resource, "
-                "or set AZURE_OPENAI_API_KEY.",
-            ) from None
+            raise EntraTokenUnavailable() from None
 
     return token
 
 
 @contextmanager
-def provider_errors(provider: str, model: str) -> Iterator[None]:
-    """Turn the SDK's exceptions inside the block into job errors (after the SDK's own retries)."""
+def provider_errors(kind: ProviderKind, provider: str, model: str) -> Iterator[None]:
+    """Turn the SDK's exceptions inside the block into provider errors (after the SDK's own retries)."""
     import openai
 
     service = SERVICE_NAMES.get(provider, provider)
     try:
         yield
-    except JobError:
+    except ProviderError:
         raise
+    except EntraTokenUnavailable:
+        raise ProviderRejected(
+            "provider_auth_failed",
+            f"{service} could not be signed in to: no Microsoft Entra ID token was issued. Give the "
+            "service a managed identity with the 'Cognitive Services OpenAI User' role on the resource, "
+            "or set AZURE_OPENAI_API_KEY.",
+            provider=provider,
+            kind=kind,
+        ) from None
     except openai.APIStatusError as exc:
-        raise status_error(exc, service, model) from None
+        raise status_error(exc, kind, provider, model) from None
     except openai.APITimeoutError:
-        raise TransientJobError(
-            "provider_unavailable", f"{service} did not answer in time, even after retries."
+        raise ProviderUnavailable(
+            "provider_unavailable",
+            f"{service} did not answer in time, even after retries.",
+            provider=provider,
+            kind=kind,
         ) from None
     except openai.APIConnectionError:
-        raise TransientJobError(
-            "provider_unavailable", f"{service} could not be reached, even after retries."
+        raise ProviderUnavailable(
+            "provider_unavailable",
+            f"{service} could not be reached, even after retries.",
+            provider=provider,
+            kind=kind,
         ) from None
     except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError, KeyError) as exc:
         # The SDK parses the body inside the call: a malformed body surfaces as one of these.
         log.warning("%s sent a response that could not be read: %s", service, type(exc).__name__)
-        raise TransientJobError(
-            "provider_invalid_response", f"{service} sent a malformed response."
+        raise ProviderUnavailable(
+            "provider_invalid_response",
+            f"{service} sent a malformed response.",
+            provider=provider,
+            kind=kind,
         ) from None
 
 
-def status_error(exc: Any, service: str, model: str) -> JobError:
-    """The job error for an HTTP error status the SDK gave up on. `exc` is an `openai.APIStatusError`."""
+def status_error(exc: Any, kind: ProviderKind, provider: str, model: str) -> ProviderError:
+    """The provider error for an HTTP error status the SDK gave up on. `exc` is an `openai.APIStatusError`."""
+    service = SERVICE_NAMES.get(provider, provider)
     status = int(exc.status_code)
     code = _error_code(exc)
     request = f" (HTTP {status}{f', request {exc.request_id}' if exc.request_id else ''})"
     log.warning("%s answered HTTP %d, error code %s, request %s", service, status, code, exc.request_id)
+    where = Origin(provider=provider, kind=kind, status=status)
     if code == "content_filter":
-        return PermanentJobError(
+        return ProviderRejected(
             "ai_content_filtered",
             f"{service}'s content filter blocked this document, so it cannot be analysed{request}.",
+            **where,
         )
     if status in (401, 403):
-        return PermanentJobError(
+        return ProviderRejected(
             "provider_auth_failed",
             f"{service} refused our credentials{request}. Check the API key or the identity's access to "
             "the resource.",
+            **where,
         )
     if status == 404:
-        return PermanentJobError(
+        return ProviderRejected(
             "provider_not_found",
             f"{service} does not know the model or deployment '{model}'{request}. Check the configured "
             "model or deployment name and the endpoint.",
+            **where,
         )
+    retry_after = retry_after_seconds(getattr(exc.response, "headers", None))
     if status == 429:
         detail = "its quota is used up" if code == "insufficient_quota" else "it is rate limiting us"
-        return TransientJobError(
-            "provider_rate_limited", f"{service} is busy: {detail}, even after retries{request}."
+        return ProviderUnavailable(
+            "provider_rate_limited",
+            f"{service} is busy: {detail}, even after retries{request}.",
+            retry_after=retry_after,
+            **where,
         )
     if status >= 500 or status in (408, 409):
-        return TransientJobError(
-            "provider_unavailable", f"{service} failed to answer, even after retries{request}."
+        return ProviderUnavailable(
+            "provider_unavailable",
+            f"{service} failed to answer, even after retries{request}.",
+            retry_after=retry_after,
+            **where,
         )
-    return PermanentJobError("provider_rejected_input", f"{service} rejected the request{request}.")
+    return ProviderRejected("provider_rejected_input", f"{service} rejected the request{request}.", **where)
 
 
 def _error_code(exc: Any) -> str | None:

@@ -1,5 +1,6 @@
 """Search across what a user may read: pgvector similarity over chunks, PostgreSQL full-text over pages,
-fused with reciprocal rank fusion. A hit is a page of a document."""
+fused with reciprocal rank fusion. A hit is a page of a document. Only the outputs a document shows are
+searched (those of its `current` jobs), never a run in progress or one that failed."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def _keyword(session: Session, user_id: uuid.UUID, query: str, depth: int) -> li
             f"""
             SELECT p.document_id, d.filename, p.page_no, ts_rank_cd(p.tsv, q, 32) AS rank
             FROM pages p
+            JOIN jobs j ON j.id = p.job_id AND j.current
             JOIN documents d ON d.id = p.document_id,
                  websearch_to_tsquery('english', :query) AS q
             WHERE {VISIBLE_SQL} AND p.tsv @@ q
@@ -119,7 +121,9 @@ def _semantic(
         text(
             f"""
             SELECT c.document_id, d.filename, c.page_start, c.text, 1 - {distance} AS similarity
-            FROM chunks c JOIN documents d ON d.id = c.document_id
+            FROM chunks c
+            JOIN jobs j ON j.id = c.job_id AND j.current
+            JOIN documents d ON d.id = c.document_id
             WHERE c.model_key = :model AND {VISIBLE_SQL}
             ORDER BY {distance}
             LIMIT :depth
@@ -135,7 +139,9 @@ def _semantic(
                 f"""
                 WITH mine AS MATERIALIZED (
                     SELECT c.document_id, d.filename, c.page_start, c.text, c.embedding
-                    FROM chunks c JOIN documents d ON d.id = c.document_id
+                    FROM chunks c
+                    JOIN jobs j ON j.id = c.job_id AND j.current
+                    JOIN documents d ON d.id = c.document_id
                     WHERE c.model_key = :model AND {VISIBLE_SQL}
                 )
                 SELECT c.document_id, c.filename, c.page_start, c.text, 1 - {distance} AS similarity
@@ -189,6 +195,7 @@ def _add_snippets(
                                :options) AS headline,
                    p.tsv @@ websearch_to_tsquery('english', :query) AS matched
             FROM pages p
+            JOIN jobs j ON j.id = p.job_id AND j.current
             WHERE (p.document_id, p.page_no) IN (SELECT * FROM unnest(CAST(:docs AS uuid[]), CAST(:pages AS int[])))
             """
         ),

@@ -1,5 +1,6 @@
-"""The real API served by uvicorn on a free local port, over a migrated PostgreSQL of its own, so sign-in
-runs through the same middleware, dependencies and problem handlers as in production."""
+"""The real API served by uvicorn on a free local port, over a migrated database of this package's own
+(`migrated_url`), so sign-in runs through the same middleware, dependencies and problem handlers as in
+production."""
 
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ from shared.config import (
     StorageSettings,
 )
 from shared.models import User
-from tests.db.conftest import db_engine, migrated_url, pg_server  # noqa: F401
-from tests.fakes.jwks import JwksServer
+from testkit.fakes.jwks import JwksServer
 from tests.serving import ServedApps
 
 SECURITY_LOGGER = "workopti.security"
@@ -69,7 +69,7 @@ def api_settings(
 
 @pytest.fixture
 def serve(
-    migrated_url: str,  # noqa: F811
+    migrated_url: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> Iterator[Callable[[AuthSettings], RunningApi]]:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from api.jwks import JwksClient, JwksUnavailable
 from shared.config import AuthSettings, Settings
+from testkit.fakes.jwks import JwksServer, new_signing_key
 from tests.auth.conftest import (
     PROBLEM_JSON,
     RunningApi,
@@ -25,7 +26,6 @@ from tests.auth.conftest import (
     clerk_auth,
     stored_user,
 )
-from tests.fakes.jwks import JwksServer, new_signing_key
 
 Serve = Callable[[AuthSettings], RunningApi]
 APP_ORIGIN = "https://app.workopti.example"
@@ -339,7 +339,7 @@ def test_a_flood_of_unknown_key_ids_refreshes_the_keys_once(
     assert api.me(jwks.sign(session_claims(jwks), key=jwks.published[0])).status_code == 200
 
 
-@pytest.mark.parametrize("failure", ["error", "hang"])
+@pytest.mark.parametrize("failure", ["error", pytest.param("hang", marks=pytest.mark.slow)])
 def test_an_outage_before_any_key_is_cached_answers_503(
     serve: Serve, jwks: JwksServer, caplog: pytest.LogCaptureFixture, failure: Any
 ) -> None:

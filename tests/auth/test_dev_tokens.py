@@ -26,8 +26,8 @@ from shared.config import (
     Settings,
     StorageSettings,
 )
+from testkit.fakes.jwks import new_signing_key, unsigned
 from tests.auth.conftest import PROBLEM_JSON, RunningApi, assert_refused, auth_failures, stored_user
-from tests.fakes.jwks import new_signing_key, unsigned
 
 Serve = Callable[[AuthSettings], RunningApi]
 SECRET = "a-dev-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"

@@ -7,9 +7,8 @@ from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.db.outbox import pending
-from shared.jobs import dispatch, service
+from shared.jobs import dispatch, runs, service
 from shared.jobs.errors import TransientJobError
-from shared.jobs.states import JobKind
 from shared.models import Job
 from tests.db.conftest import make_document, make_user
 
@@ -18,7 +17,7 @@ SETTINGS = JobSettings(DISPATCH_PER_USER=2, JOB_RETRY_BASE_SECONDS=60)
 
 def _upload(session: Session, owner) -> Job:
     document = make_document(session, owner)
-    (job,) = service.create_pipeline(session, document.id, [JobKind.EXTRACT], SETTINGS)
+    (job,) = runs.start_run(session, document.id, ["extract"], SETTINGS, reason="upload")
     return job
 
 

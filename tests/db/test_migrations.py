@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, inspect, text
@@ -17,7 +18,7 @@ from shared.db.base import Base
 from shared.migrations.filters import include_object
 from shared.migrations.lock import MIGRATION_LOCK_KEY
 from shared.migrations.runner import downgrade, upgrade
-from tests.db.conftest import create_database
+from tests.postgres import create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +72,7 @@ def test_migrations_go_down_and_up_again(pg_server: EmbeddedPostgres) -> None:
     assert _differences(url) == []
 
 
+@pytest.mark.slow
 def test_two_deployments_migrating_at_once_wait_for_each_other(pg_server: EmbeddedPostgres) -> None:
     """Two `workopti migrate` processes on one new database, as two release pipelines would run them: while
     the migration lock is held elsewhere both wait without touching the schema, then both succeed."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.db.outbox import pending
-from shared.jobs import actions, dispatch, service
+from shared.jobs import dispatch, runs, service
 from shared.jobs.errors import TransientJobError
-from shared.jobs.states import JobKind
 from shared.models import Chunk, Document, EmbeddingModel, Job
+from shared.pipeline.reembed import requeue_embeddings
 from shared.usage import service as usage
 from tests.db.conftest import make_document, make_user
 
@@ -31,15 +31,16 @@ def _pipeline(session: Session):
     owner = make_user(session)
     document = make_document(session, owner)
     jobs = {
-        JobKind(j.kind): j for j in service.create_pipeline(session, document.id, list(JobKind), SETTINGS)
+        j.kind: j
+        for j in runs.start_run(session, document.id, ["extract", "embed", "ai"], SETTINGS, reason="upload")
     }
     return owner, document, jobs
 
 
 def test_every_attempt_is_charged_to_the_job_and_its_owner(session: Session) -> None:
     owner, _, jobs = _pipeline(session)
-    service.complete(session, service.claim(session, jobs[JobKind.EXTRACT].id, "w", 60))
-    ai = jobs[JobKind.AI].id
+    service.complete(session, service.claim(session, jobs["extract"].id, "w", 60))
+    ai = jobs["ai"].id
     first = service.claim(session, ai, "w", 60)
     service.fail(session, first, TransientJobError("provider_unavailable", "503"), SETTINGS, usage=SPENT)
     session.execute(update(Job).where(Job.id == ai).values(status="queued"))
@@ -63,8 +64,8 @@ def test_every_attempt_is_charged_to_the_job_and_its_owner(session: Session) -> 
 
 def test_local_work_costs_nothing(session: Session) -> None:
     owner, _, jobs = _pipeline(session)
-    service.complete(session, service.claim(session, jobs[JobKind.EXTRACT].id, "w", 60), [])
-    assert session.scalar(select(Job.usage).where(Job.id == jobs[JobKind.EXTRACT].id)) == []
+    service.complete(session, service.claim(session, jobs["extract"].id, "w", 60), [])
+    assert session.scalar(select(Job.usage).where(Job.id == jobs["extract"].id)) == []
     assert usage.of_user(session, owner.id) == []
 
 
@@ -86,27 +87,37 @@ def test_a_new_model_queues_every_document_without_its_vectors(session: Session)
     done = []
     for _ in range(3):
         _, document, jobs = _pipeline(session)
-        for kind in JobKind:
+        for kind in ["extract", "embed", "ai"]:
             service.complete(session, service.claim(session, jobs[kind].id, "w", 60))
         done.append((document, jobs))
+    _, busy, _ = _pipeline(session)  # still being processed: its own run embeds it
     session.add(EmbeddingModel(key="openai:new", provider="openai", name="new", dimensions=3))
     session.flush()
+    first, first_jobs = done[0]
     session.add(
-        Chunk(document_id=done[0][0].id, model_key="openai:new", chunk_no=0, page_start=1, page_end=1,
-              text="x", token_count=1, embedding=[1, 0, 0])
+        Chunk(job_id=first_jobs["embed"].id, document_id=first.id, model_key="openai:new", chunk_no=0,
+              page_start=1, page_end=1, text="x", token_count=1, embedding=[1, 0, 0])
     )  # fmt: skip
     session.flush()
     before = len(pending(session))
 
-    queued = actions.requeue_embeddings(session, "openai:new")
+    queued = requeue_embeddings(session, "openai:new", SETTINGS)
     assert queued >= 2
-    mine = {jobs[JobKind.EMBED].id for _, jobs in done}
-    statuses = dict(session.execute(select(Job.id, Job.status).where(Job.id.in_(mine))).all())
-    assert statuses[done[0][1][JobKind.EMBED].id] == "succeeded"  # it already has the new vectors
-    assert statuses[done[1][1][JobKind.EMBED].id] == statuses[done[2][1][JobKind.EMBED].id] == "queued"
-    # Held, not published: the sweeper's dispatch publishes them with fair share.
+    runs_of = {
+        document.id: session.scalars(
+            select(Job).where(Job.document_id == document.id, Job.kind == "embed").order_by(Job.created_at)
+        ).all()
+        for document, _ in done
+    }
+    assert len(runs_of[first.id]) == 1  # it already has the new vectors
+    for document, jobs in done[1:]:
+        old, new = runs_of[document.id]
+        assert old.id == jobs["embed"].id and old.current  # keeps serving until the new run succeeds
+        assert new.status == "queued" and not new.current and new.depends_on_id == jobs["extract"].id
+        # Held, not published: the sweeper's dispatch publishes them with fair share.
+        assert new.published_at is None
+    assert session.scalar(select(func.count()).where(Job.document_id == busy.id)) == 3
     assert len(pending(session)) == before
-    assert session.scalar(select(Job.published_at).where(Job.id == done[1][1][JobKind.EMBED].id)) is None
     owner = session.scalar(select(Document.owner_id).where(Document.id == done[1][0].id))
     assert (owner, "embed") in dispatch.held_owners(session, 100)
 

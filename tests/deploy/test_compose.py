@@ -7,6 +7,7 @@ import json
 from functools import cache
 from typing import Any
 
+from shared.jobs.kinds import catalog
 from tests.deploy.tools import ROOT, run, tool
 
 SERVICES = {"postgres", "redis", "azurite", "migrate", "api", "worker-ocr", "worker-embed", "worker-ai",
@@ -61,6 +62,11 @@ def test_each_queue_has_its_own_worker_and_beat_runs_once() -> None:
         assert command[command.index("-n") + 1] == f"{queue}@%h", name
     with_beat = [name for name, service in services.items() if "-B" in (service.get("command") or [])]
     assert with_beat == ["beat"]
+
+
+def test_every_queue_the_job_kinds_name_has_a_worker() -> None:
+    """The compose file cannot read the kinds' catalogue, so this test holds the two together."""
+    assert set(WORKER_QUEUES.values()) == set(catalog().queues)
 
 
 def test_the_stack_is_configured_for_its_own_services() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shared.jobs.kinds import catalog
 from tests.deploy.tools import ROOT, run, tool
 
 INFRA = ROOT / "infra"
@@ -186,5 +187,5 @@ def test_the_resources_the_product_needs_are_declared() -> None:
     assert "backupRetentionDays: backupRetentionDays" in postgres
     assert "enablePurgeProtection: true" in (INFRA / "modules" / "keyvault.bicep").read_text()
     main = (INFRA / "main.bicep").read_text()
-    for kind in ("ocr", "embed", "ai", "maintenance"):
-        assert f"name: '{kind}', queue: '{kind}'" in main
+    declared = set(re.findall(r"\{ name: '[\w-]+', queue: '([\w-]+)'", main))
+    assert declared == set(catalog().queues), "a web app per queue the job kinds name (shared/jobs/kinds.py)"

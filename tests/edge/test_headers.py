@@ -33,10 +33,10 @@ from shared.config import (
 )
 from shared.migrations.runner import upgrade
 from shared.models import User
-from tests import documents as make
+from testkit import documents as make
 from tests import hostile
 from tests.auth.conftest import api_settings
-from tests.db.conftest import create_database, pg_server  # noqa: F401
+from tests.postgres import create_database
 from tests.serving import ServedApps
 
 NO_DATABASE = "postgresql://workopti@127.0.0.1:9/unused"
@@ -107,7 +107,7 @@ def web_app(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def edge_database(pg_server) -> str:  # noqa: F811
+def edge_database(pg_server) -> str:
     """A migrated database of this module's own: its uploads commit, unlike the rolled-back domain tests."""
     url = create_database(pg_server, "workopti_edge")
     upgrade(url)

@@ -32,7 +32,6 @@ from shared.config import (
     Settings,
 )
 from tests.auth.conftest import api_settings
-from tests.db.conftest import migrated_url, pg_server  # noqa: F401
 from tests.serving import ServedApps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +108,7 @@ def serve(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[FastAPI], http
 def test_each_environment_behaves_as_its_row_says(
     environment: str,
     serve: Callable[[FastAPI], httpx.Client],
-    migrated_url: str,  # noqa: F811
+    migrated_url: str,
     tmp_path: Path,
 ) -> None:
     expected = ROWS[environment]
@@ -181,7 +180,7 @@ def test_each_environment_behaves_as_its_row_says(
 
 def test_debug_can_be_turned_off_in_dev(
     serve: Callable[[FastAPI], httpx.Client],
-    migrated_url: str,  # noqa: F811
+    migrated_url: str,
     tmp_path: Path,
 ) -> None:
     http = serve(with_broken_route(settings_for("dev", migrated_url, tmp_path, DEBUG=False)))
@@ -243,6 +242,7 @@ def test_unsafe_combinations_are_refused(
         create_app(settings)
 
 
+@pytest.mark.slow
 def test_the_api_process_refuses_debug_in_prod_and_says_why() -> None:
     env = {name: value for name, value in os.environ.items() if name not in ("DEBUG", "AUTH_MODE")}
     env |= {

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.stack

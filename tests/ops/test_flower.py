@@ -114,6 +114,7 @@ def test_credentials_stay_off_the_command_line() -> None:
     assert spec.env["FLOWER_BASIC_AUTH"] == "ops:hunter2-hunter2"
 
 
+@pytest.mark.slow
 def test_flower_alone_refuses_to_start_open_outside_local() -> None:
     env = {name: value for name, value in os.environ.items() if not name.startswith("FLOWER_")}
     result = subprocess.run(

@@ -13,7 +13,7 @@ import pytest
 from shared.config import StorageSettings
 from shared.providers.storage.azure import AzureBlobStore
 from shared.providers.storage.local import LocalBlobStore
-from tests.fakes.azurite import Azurite
+from testkit.fakes.azurite import Azurite
 
 AnyBlobStore = LocalBlobStore | AzureBlobStore
 

@@ -29,8 +29,11 @@ from shared.config import Settings, StorageSettings
 from shared.providers.storage import BlobNotFound, BlobStoreUnavailable, build_blob_store
 from shared.providers.storage.azure import GET_SIZE, SINGLE_PUT_SIZE, AzureBlobStore
 from shared.providers.storage.local import LocalBlobStore
-from tests.fakes.azurite import ACCOUNT_KEY, Azurite, ManagedIdentityEndpoint
+from testkit.fakes.azurite import ACCOUNT_KEY, Azurite, ManagedIdentityEndpoint
 from tests.providers.conftest import AnyBlobStore, azure_settings, new_container_name
+
+# Azurite runs on Node, from the npm package `make test` installs (testkit/azurite).
+pytestmark = pytest.mark.external
 
 MB = 1024 * 1024
 SECRET_LOGGERS = ("azure", "urllib3", "requests", "msal", "httpx")

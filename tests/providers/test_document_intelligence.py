@@ -1,5 +1,5 @@
 """Azure AI Document Intelligence as the OCR provider: the real SDK against a local server speaking the
-service's REST API (tests/fakes/document_intelligence.py), whose results come from the local OCR engine
+service's REST API (testkit/fakes/document_intelligence.py), whose results come from the local OCR engine
 reading the pages that were really sent."""
 
 from __future__ import annotations
@@ -19,22 +19,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import AppSettings, JobSettings, LimitsSettings, OcrProviderName, OcrSettings, Settings
 from shared.db.outbox import attach_outbox
+from shared.jobs import runs
 from shared.jobs import service as job_service
-from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
-from shared.jobs.runner import JobContext
-from shared.jobs.states import JobKind
+from shared.jobs.context import JobContext
 from shared.models import Page
 from shared.pipeline.extract import ExtractedPage, open_document
+from shared.pipeline.resources import Resources
 from shared.pipeline.steps.extract import ExtractStep
 from shared.providers import usage
+from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.ocr import DocumentOcrProvider, get_ocr_provider
 from shared.providers.ocr.azure import AzureDocumentIntelligenceProvider, page_ranges
 from shared.providers.storage.local import LocalBlobStore
-from tests import documents
+from testkit import documents
+from testkit.fakes.document_intelligence import Analysis, FakeDocumentIntelligence
+from tests.db.conftest import make_document, make_user
 
-# A PostgreSQL of this module's own, built by the migrations, for the extract step's page rows.
-from tests.db.conftest import db_engine, make_document, make_user, migrated_url, pg_server  # noqa: F401
-from tests.fakes.document_intelligence import Analysis, FakeDocumentIntelligence
+# The fake service reads every page it receives with the local OCR engine.
+pytestmark = pytest.mark.slow
 
 # The same bound as the local OCR tests (tests/unit/test_extract.py): the service's text must be as good.
 CER_LIMIT = 0.03
@@ -383,7 +385,7 @@ def test_layout_keeps_tables_paragraphs_and_markdown(tmp_path, fake):
     assert len(result["tables"]) == 1 and result["paragraphs"]
 
 
-def test_the_extract_step_stores_the_analyze_result_beside_the_pages(tmp_path, fake, db_engine):  # noqa: F811
+def test_the_extract_step_stores_the_analyze_result_beside_the_pages(tmp_path, fake, db_engine):
     settings = settings_for(fake, AZURE_DOCUMENT_INTELLIGENCE_PAGES_PER_REQUEST=2)
     store = LocalBlobStore(tmp_path / "blobs")
     data = pdf_of(
@@ -392,18 +394,17 @@ def test_the_extract_step_stores_the_analyze_result_beside_the_pages(tmp_path, f
     with Session(db_engine, expire_on_commit=False) as setup:
         attach_outbox(setup)
         document = make_document(setup, make_user(setup), size_bytes=len(data))
-        (job,) = job_service.create_pipeline(setup, document.id, [JobKind.EXTRACT], JobSettings())
+        (job,) = runs.start_run(setup, document.id, ["extract"], JobSettings(), reason="upload")
         claim = job_service.claim(setup, job.id, "test-worker", 60)
         setup.commit()
     store.put_bytes(document.blob_key, data, content_type=PDF)
-    context = JobContext(
-        claim, sessionmaker(db_engine), Settings(ocr=settings, app=AppSettings(WORKOPTI_DATA_DIR=tmp_path))
-    )
+    everything = Settings(ocr=settings, app=AppSettings(WORKOPTI_DATA_DIR=tmp_path))
+    context = JobContext(claim, sessionmaker(db_engine), everything)
 
-    ExtractStep(store, lambda: provider_for(settings)).run(context)
+    ExtractStep(Resources(everything, store)).run(context)
 
     def blob(name: str) -> dict:
-        with store.open_read(f"documents/{document.id}/ocr/{name}") as stream:
+        with store.open_read(f"documents/{document.id}/jobs/{job.id}/ocr/{name}") as stream:
             return json.load(stream)
 
     assert pages_sent(fake) == ["1,3"]
@@ -411,7 +412,7 @@ def test_the_extract_step_stores_the_analyze_result_beside_the_pages(tmp_path, f
     assert [p["pageNumber"] for p in result["pages"]] == [1, 3] and result["modelId"] == "prebuilt-read"
     assert blob("page-00003.json")["page"] == result["pages"][1]
     with Session(db_engine) as check:
-        rows = check.scalars(select(Page).where(Page.document_id == document.id).order_by(Page.page_no)).all()
+        rows = check.scalars(select(Page).where(Page.job_id == job.id).order_by(Page.page_no)).all()
         assert [(r.page_no, r.source) for r in rows] == [(1, "ocr"), (2, "text_layer"), (3, "ocr")]
         assert documents.character_error_rate(SCANNED[2], rows[2].text) < CER_LIMIT
         assert rows[0].lines and (rows[0].width, rows[0].height) == (1654, 2339)
@@ -446,7 +447,8 @@ def test_a_429_without_retry_after_is_not_retried_and_is_transient(fake):
     fake.throttle("submit", retry_after=None)
     error = analyze_error(fake)
 
-    assert isinstance(error, TransientJobError) and error.code == "ocr_rate_limited"
+    assert isinstance(error, ProviderUnavailable) and error.code == "ocr_rate_limited"
+    assert (error.status, error.retry_after, error.transient) == (429, None, True)
     assert len(fake.analyze_requests()) == 1
 
 
@@ -454,7 +456,8 @@ def test_throttling_that_outlasts_the_sdk_retries_is_transient(fake):
     fake.throttle("submit", retry_after=1, times=10)
     error = analyze_error(fake)
 
-    assert isinstance(error, TransientJobError) and error.code == "ocr_rate_limited"
+    assert isinstance(error, ProviderUnavailable) and error.code == "ocr_rate_limited"
+    assert (error.status, error.retry_after) == (429, 1.0)  # the wait the last answer asked for
     assert len(fake.analyze_requests()) == 4  # the first try and three retries
 
 
@@ -463,8 +466,9 @@ def test_repeated_server_errors_are_retried_then_transient(fake, on, status):
     fake.server_error(on, status=status, times=10)
     error = analyze_error(fake)
 
-    assert isinstance(error, TransientJobError) and error.code == "ocr_service_unavailable"
-    assert str(status) in error.message
+    assert isinstance(error, ProviderUnavailable) and error.code == "ocr_service_unavailable"
+    assert str(status) in error.message and error.status == status
+    assert (error.provider, error.kind) == ("azure_document_intelligence", ProviderKind.OCR)
     requests = fake.analyze_requests() if on == "submit" else fake.poll_requests()
     assert len(requests) == 4
 
@@ -483,7 +487,7 @@ def test_a_failed_operation_is_permanent_with_the_services_message(fake):
     fake.fail_operation("The file is password protected and cannot be analyzed.", code="InvalidContent")
     error = analyze_error(fake)
 
-    assert isinstance(error, PermanentJobError) and error.code == "ocr_rejected"
+    assert isinstance(error, ProviderRejected) and error.code == "ocr_rejected"
     assert "The file is password protected and cannot be analyzed." in error.message
     assert len(fake.analyze_requests()) == 1
 
@@ -492,7 +496,7 @@ def test_a_rejected_request_is_permanent_with_the_services_message(fake):
     fake.reject("The input image is too large. Refer to documentation for the maximum file size.")
     error = analyze_error(fake)
 
-    assert isinstance(error, PermanentJobError) and error.code == "ocr_rejected"
+    assert isinstance(error, ProviderRejected) and error.code == "ocr_rejected"
     assert "The input image is too large." in error.message and "400" in error.message
     assert len(fake.analyze_requests()) == 1
 
@@ -500,7 +504,7 @@ def test_a_rejected_request_is_permanent_with_the_services_message(fake):
 def test_a_document_the_service_cannot_parse_is_rejected(tmp_path, fake):
     path = tmp_path / "broken.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really an image")
-    with pytest.raises(PermanentJobError) as caught:
+    with pytest.raises(ProviderRejected) as caught:
         provider_for(settings_for(fake)).analyze(path, PNG)
 
     assert caught.value.code == "ocr_rejected"
@@ -510,7 +514,8 @@ def test_a_document_the_service_cannot_parse_is_rejected(tmp_path, fake):
 def test_a_wrong_key_is_an_auth_failure_that_does_not_repeat_the_key(fake):
     error = analyze_error(fake, settings_for(fake, AZURE_DOCUMENT_INTELLIGENCE_KEY="wrong-key-0123456789"))
 
-    assert isinstance(error, PermanentJobError) and error.code == "ocr_auth_failed"
+    assert isinstance(error, ProviderRejected) and error.code == "ocr_auth_failed"
+    assert (error.status, error.transient) == (401, False)
     assert "wrong-key-0123456789" not in str(error) + repr(error)
     assert len(fake.analyze_requests()) == 1
 
@@ -526,10 +531,11 @@ def test_an_unreachable_service_is_transient(tmp_path):
     )
     path = tmp_path / "a.png"
     path.write_bytes(documents.png("Nobody home."))
-    with pytest.raises(TransientJobError) as caught:
+    with pytest.raises(ProviderUnavailable) as caught:
         provider_for(settings).analyze(path, PNG)
 
-    assert caught.value.code == "ocr_service_unavailable"
+    assert (caught.value.code, caught.value.status) == ("ocr_service_unavailable", None)
+    assert caught.value.kind is ProviderKind.OCR
 
 
 @pytest.mark.parametrize(
@@ -543,16 +549,16 @@ def test_limits_are_refused_before_any_request(tmp_path, fake, overrides, code):
     path = tmp_path / "scan.pdf"
     path.write_bytes(documents.scanned_pdf(SCANNED))
     provider = provider_for(settings_for(fake, **overrides))
-    with pytest.raises(PermanentJobError) as caught:
+    with pytest.raises(ProviderRejected) as caught:
         provider.analyze(path, PDF, [1, 2, 3])
 
-    assert caught.value.code == code and caught.value.message
+    assert caught.value.code == code and caught.value.message and not caught.value.transient
     assert fake.requests == []
 
 
 def test_a_file_over_the_size_limit_fails_the_reader_before_any_request(tmp_path, fake):
     settings = settings_for(fake, AZURE_DOCUMENT_INTELLIGENCE_MAX_BYTES=1000)
-    with pytest.raises(PermanentJobError) as caught:
+    with pytest.raises(ProviderRejected) as caught:
         read(tmp_path, documents.scanned_pdf(SCANNED[:1]), PDF, settings)
 
     assert caught.value.code == "ocr_document_too_large"
@@ -630,7 +636,7 @@ def test_the_key_never_reaches_logs_errors_or_repr(tmp_path, fake, caplog):
         caplog.set_level(logging.DEBUG, logger=name)
     settings = settings_for(fake)
     provider = provider_for(settings)
-    errors: list[JobError] = []
+    errors: list[ProviderError] = []
 
     read(tmp_path, documents.png("A page that is read."), PNG, settings, provider=provider)
     for queue_fault in (
@@ -661,10 +667,10 @@ def test_the_key_never_reaches_logs_errors_or_repr(tmp_path, fake, caplog):
     assert "key" in repr(provider)  # says how it authenticates, not with what
 
 
-def analyze_error(fake: FakeDocumentIntelligence, settings: OcrSettings | None = None) -> JobError:
-    """The job error a small PNG's analysis ends with."""
+def analyze_error(fake: FakeDocumentIntelligence, settings: OcrSettings | None = None) -> ProviderError:
+    """The provider error a small PNG's analysis ends with."""
     image = documents.page_image("A small page.", full_page=False)
-    with pytest.raises(JobError) as caught:
+    with pytest.raises(ProviderError) as caught:
         provider_for(settings or settings_for(fake)).recognize(image)
     return caught.value
 

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 
 from shared.config import AzureOpenAISettings, EmbeddingsSettings, LlmSettings, OpenAISettings, Settings
-from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
 from shared.providers.embeddings import get_embedding_provider
+from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.llm import Analysis, get_analysis_provider
 from shared.providers.llm.fields import FIELD_NAMES, extract_fields
 from shared.providers.llm.openai import OpenAIAnalysisProvider
 from shared.providers.usage import metering
-from tests.fakes.openai_server import FakeOpenAI
+from testkit.fakes.openai_server import FakeOpenAI
 
 INVOICE = [
     (
@@ -220,9 +220,10 @@ def test_refusals_cut_off_and_filtered_answers_are_permanent(
     fake: FakeOpenAI, flavour: str, fault: str, code: str
 ) -> None:
     fake.fail_next(fault)
-    with metering() as meter, pytest.raises(PermanentJobError) as raised:
+    with metering() as meter, pytest.raises(ProviderRejected) as raised:
         analyzer(fake, flavour).analyze(INVOICE)
-    assert raised.value.code == code
+    assert raised.value.code == code and not raised.value.transient
+    assert (raised.value.provider, raised.value.kind) == (flavour, ProviderKind.LLM)
     assert len(fake.requests_to("chat")) == 1  # none of these is retried
     if fault != "azure_content_filter":
         assert meter.as_list()[0]["requests"] == 1  # an answered call is paid for, used or not
@@ -231,7 +232,7 @@ def test_refusals_cut_off_and_filtered_answers_are_permanent(
 @pytest.mark.parametrize("fault", ["invalid_json_content", "schema_violation", "malformed_json"])
 def test_output_that_does_not_parse_is_transient(fake: FakeOpenAI, fault: str) -> None:
     fake.fail_next(fault)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         analyzer(fake).analyze(INVOICE)
     assert raised.value.code == (
         "provider_invalid_response" if fault == "malformed_json" else "ai_invalid_output"
@@ -247,9 +248,10 @@ def test_rate_limits_and_server_errors_are_retried_by_the_sdk(fake: FakeOpenAI) 
 
     fake.reset()
     fake.fail_next("server_error", times=2)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         analyzer(fake, max_retries=1).analyze(INVOICE)
-    assert raised.value.code == "provider_unavailable"
+    assert (raised.value.code, raised.value.status) == ("provider_unavailable", 500)
+    assert raised.value.kind is ProviderKind.LLM
 
 
 def test_a_wrong_key_is_permanent_and_secrets_stay_out_of_logs_errors_and_repr(
@@ -261,11 +263,11 @@ def test_a_wrong_key_is_permanent_and_secrets_stay_out_of_logs_errors_and_repr(
     good = [analyzer(fake, "openai"), analyzer(fake, "azure_openai")]
     for provider in good:
         provider.analyze(INVOICE)
-    errors: list[JobError] = []
+    errors: list[ProviderError] = []
     for flavour, key in (("openai", wrong_openai), ("azure_openai", wrong_azure)):
-        with pytest.raises(PermanentJobError) as raised:
+        with pytest.raises(ProviderRejected) as raised:
             analyzer(fake, flavour, api_key=key).analyze(INVOICE)
-        assert raised.value.code == "provider_auth_failed"
+        assert (raised.value.code, raised.value.status) == ("provider_auth_failed", 401)
         errors.append(raised.value)
 
     texts = [caplog.text, *(str(e) for e in errors), *(repr(p) for p in good)]

@@ -17,7 +17,6 @@ from shared.config import (
     OpenAISettings,
     Settings,
 )
-from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
 from shared.pipeline.chunking import chunk_pages
 from shared.providers.embeddings import get_embedding_provider
 from shared.providers.embeddings.openai import (
@@ -26,9 +25,10 @@ from shared.providers.embeddings.openai import (
     OpenAIEmbeddingProvider,
     tokenizer,
 )
+from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.openai_client import build_client
 from shared.providers.usage import metering
-from tests.fakes.openai_server import FakeOpenAI, embed_text, inputs_of
+from testkit.fakes.openai_server import FakeOpenAI, embed_text, inputs_of
 
 SECRET_LOGGERS = ("openai", "httpx", "httpx2", "httpcore", "azure", "msal", "shared")
 
@@ -187,6 +187,7 @@ def test_dimensions_are_known_for_known_models_and_learned_once_otherwise(fake: 
 # --- the service's limits ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_5000_inputs_go_in_three_requests_of_at_most_2048(fake: FakeOpenAI) -> None:
     provider = OpenAIEmbeddingProvider(settings(fake), "openai")
     texts = [f"line {i} of the ledger, account {i * 7}" for i in range(5000)]
@@ -303,10 +304,28 @@ def test_a_429_is_retried_by_the_sdk_after_the_servers_retry_after(
 def test_rate_limits_that_outlast_the_retries_are_transient(fake: FakeOpenAI) -> None:
     provider = OpenAIEmbeddingProvider(settings(fake, max_retries=2), "openai")
     fake.fail_next("rate_limit", times=3, retry_after_ms=10)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         provider.embed(["busy"])
-    assert raised.value.code == "provider_rate_limited"
+    error = raised.value
+    assert (error.code, error.status, error.transient) == ("provider_rate_limited", 429, True)
+    assert (error.provider, error.kind) == ("openai", ProviderKind.EMBEDDINGS)
+    assert error.retry_after == pytest.approx(0.01)  # the service's retry-after-ms of its last answer
     assert len(fake.requests_to("embeddings")) == 3
+
+
+def test_the_wait_a_throttling_service_asks_for_travels_with_the_error(fake: FakeOpenAI) -> None:
+    provider = OpenAIEmbeddingProvider(settings(fake, "azure_openai", max_retries=0), "azure_openai")
+    fake.fail_next("rate_limit", retry_after=17)
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider.embed(["busy"])
+    assert (raised.value.provider, raised.value.retry_after) == ("azure_openai", 17.0)
+
+    fake.fail_next("server_error")
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider.embed(["down"])
+    assert (raised.value.code, raised.value.status, raised.value.retry_after) == (
+        "provider_unavailable", 500, None,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("flavour", ["openai", "azure_openai"])
@@ -318,9 +337,13 @@ def test_server_errors_are_retried_then_transient(fake: FakeOpenAI, flavour: str
 
     fake.reset()
     fake.fail_next("server_error", times=2, status=503)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         provider.embed(["down"])
-    assert raised.value.code == "provider_unavailable"
+    assert (raised.value.code, raised.value.status, raised.value.provider) == (
+        "provider_unavailable",
+        503,
+        flavour,
+    )
     assert len(fake.requests_to("embeddings")) == 2
 
 
@@ -328,17 +351,17 @@ def test_server_errors_are_retried_then_transient(fake: FakeOpenAI, flavour: str
 def test_a_malformed_reply_is_transient(fake: FakeOpenAI, fault: str) -> None:
     provider = OpenAIEmbeddingProvider(settings(fake), "openai")
     fake.fail_next(fault)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         provider.embed(["first", "second", "third"])
-    assert raised.value.code == "provider_invalid_response"
+    assert raised.value.code == "provider_invalid_response" and raised.value.transient
 
 
 def test_timeouts_and_unreachable_services_are_transient(fake: FakeOpenAI) -> None:
     slow = OpenAIEmbeddingProvider(settings(fake, max_retries=0, timeout=0.3), "openai")
     fake.fail_next("delay", seconds=1.5)
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         slow.embed(["too slow"])
-    assert raised.value.code == "provider_unavailable"
+    assert (raised.value.code, raised.value.status) == ("provider_unavailable", None)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -346,27 +369,33 @@ def test_timeouts_and_unreachable_services_are_transient(fake: FakeOpenAI) -> No
     gone = OpenAIEmbeddingProvider(
         settings(fake, max_retries=0, base_url=f"http://127.0.0.1:{closed_port}/v1"), "openai"
     )
-    with pytest.raises(TransientJobError) as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         gone.embed(["nobody home"])
-    assert raised.value.code == "provider_unavailable"
+    assert (raised.value.code, raised.value.status, raised.value.transient) == (
+        "provider_unavailable",
+        None,
+        True,
+    )
 
 
 def test_what_retrying_cannot_fix_is_permanent(fake: FakeOpenAI) -> None:
     wrong_key = OpenAIEmbeddingProvider(settings(fake, api_key="sk-wrong-key-1234567890"), "openai")
-    with pytest.raises(PermanentJobError) as raised:
+    with pytest.raises(ProviderRejected) as raised:
         wrong_key.embed(["x"])
-    assert raised.value.code == "provider_auth_failed"
+    error = raised.value
+    assert (error.code, error.status, error.transient) == ("provider_auth_failed", 401, False)
+    assert (error.provider, error.kind) == ("openai", ProviderKind.EMBEDDINGS)
     assert len(fake.requests) == 1  # a 401 is not retried
 
     azure_wrong_key = OpenAIEmbeddingProvider(
         settings(fake, "azure_openai", api_key="azure-wrong-key-000"), "azure_openai"
     )
-    with pytest.raises(PermanentJobError) as raised:
+    with pytest.raises(ProviderRejected) as raised:
         azure_wrong_key.embed(["x"])
     assert raised.value.code == "provider_auth_failed"
 
     missing = OpenAIEmbeddingProvider(settings(fake, "azure_openai", deployment="nope"), "azure_openai")
-    with pytest.raises(PermanentJobError) as raised:
+    with pytest.raises(ProviderRejected) as raised:
         missing.embed(["x"])
     assert raised.value.code == "provider_not_found" and "nope" in raised.value.message
 
@@ -374,7 +403,7 @@ def test_what_retrying_cannot_fix_is_permanent(fake: FakeOpenAI) -> None:
     ada = OpenAIEmbeddingProvider(
         settings(fake, "azure_openai", deployment="ada", dimensions=256), "azure_openai"
     )
-    with pytest.raises(PermanentJobError) as raised:
+    with pytest.raises(ProviderRejected) as raised:
         ada.embed(["x"])
     assert raised.value.code == "provider_rejected_input"
 
@@ -417,9 +446,11 @@ def test_no_entra_id_token_is_a_permanent_auth_failure(
     monkeypatch.setenv("IDENTITY_HEADER", "not-the-identity-header")
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
     provider = OpenAIEmbeddingProvider(settings(fake, "azure_openai", api_key=None), "azure_openai")
-    with pytest.raises(PermanentJobError) as raised:
+    with pytest.raises(ProviderRejected) as raised:
         provider.embed(["no identity"])
-    assert raised.value.code == "provider_auth_failed"
+    error = raised.value
+    assert (error.code, error.status, error.provider) == ("provider_auth_failed", None, "azure_openai")
+    assert error.kind is ProviderKind.EMBEDDINGS
     assert fake.requests_to("embeddings") == []
 
 
@@ -432,7 +463,7 @@ def test_secrets_appear_in_no_log_error_or_repr(
     for name in SECRET_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     wrong_openai, wrong_azure = "sk-proj-wrong-0123456789abcdefWXYZ", "azure-wrong-0123456789abcdefWXYZ"
-    errors: list[JobError] = []
+    errors: list[ProviderError] = []
     providers = [
         OpenAIEmbeddingProvider(settings(fake, "openai"), "openai"),
         OpenAIEmbeddingProvider(settings(fake, "azure_openai"), "azure_openai"),
@@ -447,11 +478,11 @@ def test_secrets_appear_in_no_log_error_or_repr(
     for provider in providers[:2] + providers[-1:]:
         provider.embed(["fine"])
     for provider in providers[2:4]:
-        with pytest.raises(JobError) as raised:
+        with pytest.raises(ProviderError) as raised:
             provider.embed(["refused"])
         errors.append(raised.value)
     fake.fail_next("rate_limit", times=2, retry_after_ms=10)
-    with pytest.raises(JobError) as raised:
+    with pytest.raises(ProviderError) as raised:
         providers[4].embed(["busy"])
     errors.append(raised.value)
 

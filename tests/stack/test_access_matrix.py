@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.stack
@@ -97,6 +97,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         OWNER_ONLY | {"owner": 204},
         fresh=True,
     ),
+    ("POST", "/api/v1/documents/{document_id}/reprocess"): Case(
+        lambda w, c, r: c.post(f"/api/v1/documents/{_doc(w, True)['id']}/reprocess"),
+        {"owner": 202, "editor": 202, "viewer": 403, "stranger": 404, "anonymous": 401},
+        fresh=True,
+    ),
+    ("GET", "/api/v1/pipeline"): Case(lambda w, c, r: c.get("/api/v1/pipeline"), ANY_USER),
     ("GET", "/api/v1/documents/{document_id}/pages"): Case(
         lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/pages"), READ
     ),
@@ -176,7 +182,9 @@ def test_lists_and_search_show_exactly_what_each_role_may_see(world: World) -> N
         assert (shared_id in listed) is visible, role
         assert (shared_id in hits) is visible, role
     shared_view = (
-        world.users["viewer"].http.get("/api/v1/documents", params={"scope": "shared"}).json()["items"]
+        world.users["viewer"]
+        .http.get("/api/v1/documents", params={"scope": "shared", "limit": 100})
+        .json()["items"]
     )
     assert [d["role"] for d in shared_view if d["id"] == shared_id] == ["viewer"]
     owned = world.users["viewer"].http.get("/api/v1/documents", params={"scope": "owned"}).json()["items"]

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.stack
 
@@ -73,32 +75,52 @@ def test_reembed_queues_the_library_and_the_workers_redo_it(stack: Stack, tmp_pa
 
     result = subprocess.run(
         [str(Path(sys.executable).parent / "workopti"), "reembed", "--all"],
-        env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=300,
+        # The suite's own job kind (JOB_KIND_MODULES) lives in tests/, which an installed command
+        # finds only on the path, as a deployment's kinds would be installed.
+        env={**os.environ, **stack.env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (
         "local:all-MiniLM-L6-v2" in result.stdout and "ix_chunks_hnsw_local_all_minilm_l6_v2" in result.stdout
     )
 
-    deadline = time.monotonic() + 120
-    events: list[dict] = []
+    deadline = time.monotonic() + 300  # --all re-embeds every document of the session's product
+    current: dict = {}
     while time.monotonic() < deadline:
-        events = _job_events(stack, user, embed_id)
-        if any("re-embedding" in (e["detail"] or "") for e in events) and events[-1]["status"] == "succeeded":
+        current = _get(stack, user, f"/api/v1/documents/{document['id']}")
+        embed = next(j for j in current["jobs"] if j["kind"] == "embed")
+        if embed["id"] != embed_id and current["outputs"].get("embed") == embed["id"]:
             break
         time.sleep(0.5)
-    statuses = [e["status"] for e in events]
-    assert statuses[-3:] == ["queued", "running", "succeeded"], events
-    assert any("re-embedding with local:all-MiniLM-L6-v2" in (e["detail"] or "") for e in events)
+    else:
+        raise AssertionError(f"the document was not re-embedded: {current}")
+    events = _get(stack, user, f"/api/v1/jobs/{embed['id']}")["events"]
+    assert [e["status"] for e in events] == ["queued", "running", "succeeded"], events
+    assert events[0]["detail"] == "re-embedding with local:all-MiniLM-L6-v2"
+    assert current["outputs"]["extract"] == document["outputs"]["extract"]  # the text was not redone
 
 
-def _job_events(stack: Stack, user: str, job_id: str) -> list[dict]:
+def test_reprocess_runs_the_document_again_and_waits_for_it(stack: Stack, tmp_path: Path) -> None:
+    notes = tmp_path / "again.txt"
+    notes.write_text(f"A note to process twice {uuid.uuid4()}")
+    user = f"cli-{uuid.uuid4().hex[:6]}"
+    first = json.loads(_workopti(stack, "submit", str(notes), "--wait", "--json", user=user).stdout)[0]
+    again = _workopti(stack, "reprocess", first["id"], "--pipeline", "extract", "--wait", "--json", user=user)
+    assert again.returncode == 0, again.stderr
+    document = json.loads(again.stdout)
+    assert document["status"] == "ready" and document["pipeline"] == ["extract"]
+    assert (
+        set(document["outputs"]) == {"extract"}
+        and document["outputs"]["extract"] != first["outputs"]["extract"]
+    )
+    stranger = _workopti(stack, "reprocess", first["id"], user="cli-stranger")
+    assert stranger.returncode == 1 and "404" in stranger.stderr
+
+
+def _get(stack: Stack, user: str, path: str) -> dict:
     import httpx
 
     token = httpx.post(f"{stack.api_url}/api/v1/auth/dev-token", json={"user_id": user}).json()[
         "access_token"
     ]
-    response = httpx.get(
-        f"{stack.api_url}/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
-    )
-    return response.json()["events"]
+    return httpx.get(f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"}).json()

@@ -14,11 +14,11 @@ from azure.storage.blob import BlobServiceClient
 from sqlalchemy import create_engine, text
 
 from shared.config import DatabaseSettings
-from tests import documents as make
+from testkit import documents as make
+from testkit.fakes.azurite import Azurite
+from testkit.fakes.document_intelligence import FakeDocumentIntelligence
+from testkit.fakes.openai_server import FakeOpenAI
 from tests.conftest import ApiUser, running_stack
-from tests.fakes.azurite import Azurite
-from tests.fakes.document_intelligence import FakeDocumentIntelligence
-from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.stack
 
@@ -79,7 +79,10 @@ def test_everything_goes_through_the_cloud_providers(cloud, processed) -> None:
     names = _blobs(cloud)
     for document in finished.values():
         assert f"documents/{document['id']}/original" in names
-    assert any(n.startswith(f"documents/{scanned['id']}/ocr/azure-analyze-pages-1-1") for n in names)
+    extract = scanned["outputs"]["extract"]
+    assert any(
+        n.startswith(f"documents/{scanned['id']}/jobs/{extract}/ocr/azure-analyze-pages-1-1") for n in names
+    )
     assert not (cloud["stack"].data_dir / "blobs").exists()  # nothing written to local disk
 
     results = owner.http.get(f"/api/v1/documents/{invoice['id']}/results").json()

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests import documents as make
+from testkit import documents as make
 
 pytestmark = pytest.mark.stack
 

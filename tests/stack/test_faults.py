@@ -13,10 +13,12 @@ import redis
 from sqlalchemy import Engine, text
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import ApiUser
 
-pytestmark = pytest.mark.stack
+# A product of its own, PostgreSQL included, rather than the session's: these tests kill its database,
+# workers and Redis.
+pytestmark = [pytest.mark.stack, pytest.mark.own_stack]
 
 
 def _job(owner: ApiUser, document_id: str, kind: str) -> dict:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests import hostile
 from tests.conftest import ApiUser
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.stack
@@ -260,7 +260,8 @@ def test_delete_removes_the_document_and_everything_derived(processed, stack: St
     owner, finished, _ = processed
     document = finished["scanned"]
     blob_dir = stack.data_dir / "blobs" / "documents" / document["id"]
-    assert (blob_dir / "original").exists() and (blob_dir / "ocr").is_dir()
+    extract = document["outputs"]["extract"]
+    assert (blob_dir / "original").exists() and (blob_dir / "jobs" / extract / "ocr").is_dir()
     assert owner.http.delete(f"/api/v1/documents/{document['id']}").status_code == 204
     assert owner.http.get(f"/api/v1/documents/{document['id']}").status_code == 404
     with engine.connect() as connection:

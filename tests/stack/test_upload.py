@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import STACK_ENV, ApiUser
 
 pytestmark = pytest.mark.stack

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 from tests.conftest import ApiUser, running_stack
 from tests.telemetry.receiver import OtlpReceiver, ReceivedSpan
 

@@ -98,6 +98,7 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_with_tracing_off_the_api_loads_no_tracing_sdk_and_no_instrumentation(tmp_path: Path) -> None:
     # (redis-py imports opentelemetry.sdk.metrics by itself when the SDK is installed; that is not ours.)
     result = _run(
@@ -115,6 +116,7 @@ def test_with_tracing_off_the_api_loads_no_tracing_sdk_and_no_instrumentation(tm
     assert result.stdout.strip().splitlines()[-1] == "ProxyTracerProvider []"
 
 
+@pytest.mark.slow
 def test_starting_with_azure_monitor_logs_the_exporter_never_the_connection_string(tmp_path: Path) -> None:
     result = _run(
         "from shared.config import Settings\n"

@@ -11,7 +11,7 @@ import pytest
 from shared.config import EmbeddingsSettings, Settings
 from shared.pipeline.chunking import TextChunk, chunk_pages
 from shared.providers.embeddings import get_embedding_provider
-from tests.documents import LOREM
+from testkit.documents import LOREM
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ from shared.pipeline.extract import DOCX, ExtractedPage, UnreadableDocument, ope
 from shared.pipeline.extract.base import PAGE_CHARS
 from shared.pipeline.extract.pdf import has_usable_text, render_scale
 from shared.providers.ocr import OcrResult, get_ocr_provider
-from tests import documents
+from testkit import documents
 
 # The measured character error rate on every scan in this module is 0.000 (bench/ocr.py has the
 # per-condition table, up to 0.01 on small, noisy pages). 0.03 leaves room for numeric differences between CPUs and ONNX Runtime builds

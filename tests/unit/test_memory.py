@@ -7,7 +7,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests import documents as make
+import pytest
+
+from testkit import documents as make
+
+# Draws 64 scanned pages, then renders them in processes of their own.
+pytestmark = pytest.mark.slow
 
 MEASURE = textwrap.dedent(
     """

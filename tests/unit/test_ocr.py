@@ -14,7 +14,7 @@ from shared.config import OcrSettings
 from shared.providers.ocr import OcrLine, get_ocr_provider
 from shared.providers.ocr.base import build_result, reading_order
 from shared.providers.ocr.rapid import to_grayscale_array
-from tests import documents
+from testkit import documents
 
 TEXT = "The supplier shall deliver the goods within ten working days.\nOperating costs stayed flat while sales grew."
 
@@ -116,6 +116,7 @@ def test_reading_order_groups_rows_and_sorts_left_to_right():
     assert [line.text for line in result.lines] == ["left", "right", "touching", "second row"]
 
 
+@pytest.mark.slow
 def test_importing_our_modules_loads_no_vendor_sdk():
     """A container without the ML extras must still import the pipeline and providers."""
     code = (

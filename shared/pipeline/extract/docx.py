@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docx
 from docx.document import Document as DocxDocument
@@ -18,6 +19,10 @@ from shared.pipeline.extract.base import (
     split_long,
     trim_blank_pages,
 )
+
+if TYPE_CHECKING:
+    from docx.oxml.text.paragraph import CT_P
+    from lxml.etree import _Element
 
 # The XML of a 50 MB upload can inflate far beyond what a worker should parse.
 _MAX_XML_BYTES = 256 * 1024 * 1024
@@ -85,9 +90,9 @@ def _blocks(document: DocxDocument) -> Iterator[str | None]:
             yield from _table_rows(item)
 
 
-def _paragraph_blocks(p: object) -> Iterator[str | None]:
+def _paragraph_blocks(p: CT_P) -> Iterator[str | None]:
     """The paragraph's text, split where it holds explicit page breaks."""
-    properties = p.pPr  # type: ignore[attr-defined]
+    properties = p.pPr
     if properties is not None and _is_on(properties.find(qn("w:pageBreakBefore"))):
         yield _PAGE_BREAK
     text: list[str] = []
@@ -126,25 +131,30 @@ def _table_rows(table: Table) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def _plain_text(p: object) -> str:
+def _plain_text(p: _Element) -> str:
     return "".join(
         _element_text(e) for e in _text_elements(p) if e.tag != _BR or e.get(qn("w:type")) != "page"
     )
 
 
-def _text_elements(p: object) -> Iterator[object]:
+def _text_elements(p: _Element) -> Iterator[_Element]:
     """Text-bearing run content of a paragraph in order (tab stops in the paragraph's properties are
     not text), skipping the fallback copy of alternate content (a text box is stored twice: for new and
     for old Word versions)."""
-    for element in p.iter(_TEXT, _TAB, _BR, _CR, _NO_BREAK_HYPHEN):  # type: ignore[attr-defined]
-        if element.getparent().tag == _RUN and next(element.iterancestors(_MC_FALLBACK), None) is None:
+    for element in p.iter(_TEXT, _TAB, _BR, _CR, _NO_BREAK_HYPHEN):
+        parent = element.getparent()  # never None: the paragraph encloses it
+        if (
+            parent is not None
+            and parent.tag == _RUN
+            and next(element.iterancestors(_MC_FALLBACK), None) is None
+        ):
             yield element
 
 
-def _element_text(element: object) -> str:
-    tag = element.tag  # type: ignore[attr-defined]
+def _element_text(element: _Element) -> str:
+    tag = element.tag
     if tag == _TEXT:
-        return element.text or ""  # type: ignore[attr-defined]
+        return element.text or ""
     if tag == _TAB:
         return "\t"
     if tag == _NO_BREAK_HYPHEN:
@@ -152,8 +162,8 @@ def _element_text(element: object) -> str:
     return "\n"
 
 
-def _is_on(flag: object | None) -> bool:
+def _is_on(flag: _Element | None) -> bool:
     """A WordprocessingML on/off property: present means on unless its value says off."""
     if flag is None:
         return False
-    return flag.get(qn("w:val"), "true") not in ("0", "false", "off")  # type: ignore[attr-defined]
+    return flag.get(qn("w:val"), "true") not in ("0", "false", "off")

@@ -1,39 +1,47 @@
 """Extract: the text of every page, from the text layer, the file itself or OCR, one page at a time.
 
-Pages are written as they are made, keyed by page number, so a retried attempt resumes after the last
-stored page and duplicate work can never duplicate a page.
+Pages are written as they are made, keyed by (job, page number), so a retried attempt resumes after the
+last page its job stored and duplicate work can never duplicate a page. The provider's full output for
+each page goes to blob storage under the job's prefix.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from shared.jobs.context import JobContext
 from shared.jobs.errors import PermanentJobError, TransientJobError
-from shared.jobs.runner import Finalizer, JobContext
+from shared.jobs.step import Finalizer, JobRef, Step
 from shared.models import Document, Page
 from shared.pipeline.extract import ExtractedPage, UnreadableDocument, open_document
+from shared.pipeline.resources import Resources
 from shared.pipeline.text import storable
-from shared.providers.ocr import OcrProvider
-from shared.providers.storage import (
-    BlobNotFound,
-    BlobStore,
-    BlobStoreUnavailable,
-    document_prefix,
-    ocr_output_key,
-)
+from shared.providers.storage import BlobNotFound, BlobStoreUnavailable
 
 
-class ExtractStep:
-    def __init__(self, storage: BlobStore, ocr: Callable[[], OcrProvider]) -> None:
-        self.storage = storage
-        self._ocr = ocr
+class ExtractStep(Step):
+    stores_blobs = True
+    resources: Resources
+
+    def __init__(self, resources: Resources) -> None:
+        super().__init__(resources)
+        self.storage = resources.storage
+
+    @classmethod
+    def discard(cls, session: Session, job: JobRef) -> None:
+        session.execute(delete(Page).where(Page.job_id == job.job_id))
+
+    @classmethod
+    def publish(cls, session: Session, job: JobRef) -> None:
+        pages = select(func.count()).where(Page.job_id == job.job_id).scalar_subquery()
+        session.execute(update(Document).where(Document.id == job.document_id).values(page_count=pages))
 
     def run(self, ctx: JobContext) -> Finalizer | None:
         with ctx.read() as session:
@@ -41,9 +49,7 @@ class ExtractStep:
             if document is None:
                 raise PermanentJobError("document_missing", "The document was deleted.")
             content_type, blob_key = document.content_type, document.blob_key
-            stored = (
-                session.scalar(select(func.max(Page.page_no)).where(Page.document_id == ctx.document_id)) or 0
-            )
+            stored = session.scalar(select(func.max(Page.page_no)).where(Page.job_id == ctx.job_id)) or 0
 
         spool = Path(tempfile.mkdtemp(prefix="extract-", dir=_spool_dir(ctx)))
         local = spool / "original"
@@ -51,7 +57,7 @@ class ExtractStep:
             self._download(blob_key, local)
             try:
                 reader = open_document(
-                    local, content_type, self._ocr(), ctx.settings.ocr, ctx.settings.limits
+                    local, content_type, self.resources.ocr, ctx.settings.ocr, ctx.settings.limits
                 )
             except UnreadableDocument as exc:
                 raise PermanentJobError(exc.code, exc.message) from exc
@@ -68,11 +74,7 @@ class ExtractStep:
             for leftover in spool.iterdir():
                 leftover.unlink(missing_ok=True)
             spool.rmdir()
-
-        def finalize(session: Session) -> None:
-            session.execute(update(Document).where(Document.id == ctx.document_id).values(page_count=total))
-
-        return finalize
+        return None
 
     def _download(self, key: str, target: Path) -> None:
         try:
@@ -85,10 +87,11 @@ class ExtractStep:
     def _store(self, ctx: JobContext, page: ExtractedPage, total: int) -> None:
         # Written before the page row: a stored page always has its provider output beside it.
         for name, document in (page.artifacts or {}).items():
-            self._put_json(f"{document_prefix(ctx.document_id)}ocr/{name}.json", document)
+            self._put_json(f"{ctx.blob_prefix}ocr/{name}.json", document)
         if page.raw is not None:
-            self._put_json(ocr_output_key(ctx.document_id, page.page_no), page.raw)
+            self._put_json(f"{ctx.blob_prefix}ocr/page-{page.page_no:05d}.json", page.raw)
         values = {
+            "job_id": ctx.job_id,
             "document_id": ctx.document_id,
             "page_no": page.page_no,
             "text": storable(page.text),
@@ -102,23 +105,20 @@ class ExtractStep:
         def upsert(session: Session) -> None:
             stmt = insert(Page).values(**values)
             stmt = stmt.on_conflict_do_update(
-                index_elements=[Page.document_id, Page.page_no],
-                set_={k: stmt.excluded[k] for k in values if k not in ("document_id", "page_no")},
+                index_elements=[Page.job_id, Page.page_no],
+                set_={k: stmt.excluded[k] for k in values if k not in ("job_id", "document_id", "page_no")},
             )
             session.execute(stmt)
 
         ctx.write(upsert, progress=page.page_no / max(total, 1))
 
-    def _put_json(self, key: str, document: dict) -> None:
+    def _put_json(self, key: str, document: dict[str, Any]) -> None:
         try:
             self.storage.put_bytes(key, json.dumps(document).encode(), content_type="application/json")
         except BlobStoreUnavailable as exc:
             raise TransientJobError(
                 "storage_unavailable", f"Blob storage could not be written: {exc}"
             ) from exc
-
-    def discard(self, ctx: JobContext) -> None:
-        self.storage.delete_prefix(document_prefix(ctx.document_id) + "ocr/")
 
 
 def _spool_dir(ctx: JobContext) -> Path:

@@ -12,8 +12,12 @@ class EmbeddingProvider(Protocol):
     key: str  # "<provider>:<model>", the row in the embedding_models table
     provider: str
     model: str
-    dimensions: int
     max_input_tokens: int  # tokens the model reads per text, special tokens excluded
+
+    @property
+    def dimensions(self) -> int:
+        """The length of its vectors (a cloud deployment may have to be asked once)."""
+        ...
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """The (start, end) character offsets in `text` of each model token, without special tokens."""

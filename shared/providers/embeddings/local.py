@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -82,7 +82,7 @@ class LocalEmbeddingProvider:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return vectors.astype("float32").tolist()
+        return cast("list[list[float]]", vectors.astype("float32").tolist())
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]

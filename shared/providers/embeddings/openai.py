@@ -19,8 +19,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from shared.config import Settings
-from shared.jobs.errors import TransientJobError
 from shared.providers import usage
+from shared.providers.errors import ProviderKind, ProviderUnavailable
 from shared.providers.openai_client import AZURE_OPENAI, OPENAI, SERVICE_NAMES, build_client, provider_errors
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class OpenAIEmbeddingProvider:
             request["dimensions"] = self.requested_dimensions
         if self.encoding_format:
             request["encoding_format"] = self.encoding_format
-        with provider_errors(self.provider, self.model):
+        with provider_errors(ProviderKind.EMBEDDINGS, self.provider, self.model):
             response = self._client.embeddings.create(**request)
         vectors = self._vectors(response, len(batch))
         reported = getattr(getattr(response, "usage", None), "prompt_tokens", None)
@@ -198,11 +198,15 @@ class OpenAIEmbeddingProvider:
             vector = [value / norm for value in vector]
         return vector
 
-    def _malformed(self, what: str) -> TransientJobError:
+    def _malformed(self, what: str) -> ProviderUnavailable:
         service = SERVICE_NAMES[self.provider]
         log.warning("%s embeddings reply for %s is malformed: %s", service, self.model, what)
-        return TransientJobError(
-            "provider_invalid_response", f"{service} sent a malformed embeddings response ({what})."
+        return ProviderUnavailable(
+            "provider_invalid_response",
+            f"{service} sent a malformed embeddings response ({what}).",
+            provider=self.provider,
+            kind=ProviderKind.EMBEDDINGS,
+            status=200,
         )
 
 

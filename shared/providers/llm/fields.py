@@ -47,7 +47,8 @@ _MONTH = "(?:" + "|".join(sorted((re.escape(n) for n in _MONTH_NAMES), key=len, 
 
 
 class _DateInfo(date_parser.parserinfo):
-    MONTHS = _MONTHS
+    # dateutil accepts any number of names per month; its stubs allow two or three.
+    MONTHS = _MONTHS  # type: ignore[assignment]
 
 
 _DATE_INFO = _DateInfo()

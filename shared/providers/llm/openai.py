@@ -15,13 +15,13 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.config import Settings
-from shared.jobs.errors import PermanentJobError, TransientJobError
 from shared.providers import usage
+from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.llm.base import Analysis, Classification, cap_pages
 from shared.providers.llm.fields import parse_amount
 from shared.providers.openai_client import AZURE_OPENAI, OPENAI, SERVICE_NAMES, build_client, provider_errors
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 FIELD_NAMES = ("dates", "amounts", "emails", "phone_numbers", "references")
 # The reference kinds of the local analyser (fields.py), so both fill `kind` alike.
-REFERENCE_KINDS = ("invoice", "order", "reference", "customer", "quote", "contract", "receipt", "ticket")
+ReferenceKind = Literal["invoice", "order", "reference", "customer", "quote", "contract", "receipt", "ticket"]
+REFERENCE_KINDS: tuple[str, ...] = get_args(ReferenceKind)
 MAX_PER_FIELD = 50
 # Room for a summary, 5 x 50 field items and keywords; a reply cut off here is `ai_output_truncated`.
 MAX_OUTPUT_TOKENS = 8192
@@ -53,7 +54,7 @@ class _Amount(_Item):
 
 
 class _Reference(_Item):
-    kind: Literal[REFERENCE_KINDS]  # type: ignore[valid-type]
+    kind: ReferenceKind
 
 
 class _Fields(BaseModel):
@@ -155,7 +156,7 @@ class OpenAIAnalysisProvider:
         pages = cap_pages(pages, self.settings.max_input_chars)
         if not any(text.strip() for _, text in pages):
             return Analysis(summary="", classification=None, fields={n: [] for n in FIELD_NAMES}, keywords=[])
-        with provider_errors(self.provider, self.model):
+        with provider_errors(ProviderKind.LLM, self.provider, self.model):
             completion = self._client.chat.completions.create(
                 model=self.model,
                 messages=[
@@ -209,20 +210,27 @@ class OpenAIAnalysisProvider:
         service = SERVICE_NAMES[self.provider]
         choices = getattr(completion, "choices", None)
         if not isinstance(choices, list) or not choices:
-            raise TransientJobError("ai_invalid_output", f"{service} sent a reply without an answer.")
+            raise self._error(
+                ProviderUnavailable, "ai_invalid_output", f"{service} sent a reply without an answer."
+            )
         choice = choices[0]
         message = getattr(choice, "message", None)
         if getattr(message, "refusal", None):
-            raise PermanentJobError(
-                "ai_refused", f"The AI model ({self.model}) declined to analyse this document."
+            raise self._error(
+                ProviderRejected,
+                "ai_refused",
+                f"The AI model ({self.model}) declined to analyse this document.",
             )
         finish_reason = getattr(choice, "finish_reason", None)
         if finish_reason == "content_filter":
-            raise PermanentJobError(
-                "ai_content_filtered", f"{service}'s content filter blocked the analysis of this document."
+            raise self._error(
+                ProviderRejected,
+                "ai_content_filtered",
+                f"{service}'s content filter blocked the analysis of this document.",
             )
         if finish_reason == "length":
-            raise PermanentJobError(
+            raise self._error(
+                ProviderRejected,
                 "ai_output_truncated",
                 f"The AI model's answer was cut off at {MAX_OUTPUT_TOKENS} tokens, so it cannot be used.",
             )
@@ -234,15 +242,23 @@ class OpenAIAnalysisProvider:
             log.warning(
                 "%s reply of %s does not match the schema: %s", service, self.model, type(exc).__name__
             )
-            raise TransientJobError(
-                "ai_invalid_output", f"The AI model ({self.model}) answered in an unexpected form."
+            raise self._error(
+                ProviderUnavailable,
+                "ai_invalid_output",
+                f"The AI model ({self.model}) answered in an unexpected form.",
             ) from None
         labels = {label for label, _ in self._labels}
         if labels and (reply.classification is None or reply.classification.label not in labels):
-            raise TransientJobError(
-                "ai_invalid_output", f"The AI model ({self.model}) chose a label that is not configured."
+            raise self._error(
+                ProviderUnavailable,
+                "ai_invalid_output",
+                f"The AI model ({self.model}) chose a label that is not configured.",
             )
         return reply
+
+    def _error(self, error: type[ProviderError], code: str, message: str) -> ProviderError:
+        """A failure of an answer the service did send, with HTTP 200."""
+        return error(code, message, provider=self.provider, kind=ProviderKind.LLM, status=200)
 
     def _analysis(self, reply: _Reply, pages: list[tuple[int, str]]) -> Analysis:
         located = _Locator(pages)

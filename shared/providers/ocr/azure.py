@@ -6,9 +6,9 @@ PDF pages and pixels for images; inches are converted to pixels at `OCR_RENDER_D
 the service is sized like one rendered for local OCR.
 
 Retries: the SDK retries 5xx on the analyze POST and 429/5xx on polls, and a 429 on the POST only when
-the service sends Retry-After (it does); what still fails becomes a TransientJobError, and the job is
+the service sends Retry-After (it does); what still fails becomes a ProviderUnavailable, and the job is
 retried later. What retrying cannot fix (credentials, a document the service rejects, limits) becomes
-a PermanentJobError.
+a ProviderRejected.
 """
 
 from __future__ import annotations
@@ -22,14 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.config import OcrSettings
-from shared.jobs.errors import JobError, PermanentJobError, TransientJobError
 from shared.providers import usage
+from shared.providers.errors import (
+    Origin,
+    ProviderError,
+    ProviderKind,
+    ProviderRejected,
+    ProviderUnavailable,
+    retry_after_seconds,
+)
 from shared.providers.ocr.base import DocumentOcrResult, OcrLine, OcrPage, OcrResult
 
 if TYPE_CHECKING:
     from PIL import Image
 
 PROVIDER = "azure"
+# How provider errors name the service (PROVIDER names the OCR engine in results and usage).
+SERVICE = "azure_document_intelligence"
 READ_MODEL = "prebuilt-read"
 _PDF = "application/pdf"
 _TIFF = "image/tiff"
@@ -59,6 +68,7 @@ class AzureDocumentIntelligenceProvider:
                 "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT must be https:// when authenticating with Entra ID "
                 "(no AZURE_DOCUMENT_INTELLIGENCE_KEY)"
             )
+        self.endpoint = settings.azure_endpoint
         self.model = settings.azure_model
         self.pages_per_request = min(settings.azure_pages_per_request, settings.azure_max_pages)
         self._settings = settings
@@ -81,7 +91,7 @@ class AzureDocumentIntelligenceProvider:
         buffer.seek(0)
         document = self._analyze(buffer, None)
         if not document.pages:
-            raise TransientJobError("ocr_incomplete", "The OCR service returned no page for the image.")
+            raise _incomplete("The OCR service returned no page for the image.")
         return document.pages[min(document.pages)].result
 
     def analyze(self, path: Path, content_type: str, pages: Sequence[int] | None = None) -> DocumentOcrResult:
@@ -102,24 +112,26 @@ class AzureDocumentIntelligenceProvider:
             document = self._analyze(body, wanted)
         if wanted is not None and set(document.pages) != set(wanted):
             missing = sorted(set(wanted) - set(document.pages))
-            raise TransientJobError(
-                "ocr_incomplete", f"The OCR service returned no result for pages {page_ranges(missing)}."
-            )
+            raise _incomplete(f"The OCR service returned no result for pages {page_ranges(missing)}.")
         return document
 
     def _check_limits(self, size: int, pages: int) -> None:
         settings = self._settings
         if size > settings.azure_max_bytes:
-            raise PermanentJobError(
+            raise ProviderRejected(
                 "ocr_document_too_large",
                 f"The document is {_size(size)}; the OCR service reads files of at most "
                 f"{_size(settings.azure_max_bytes)}.",
+                provider=SERVICE,
+                kind=ProviderKind.OCR,
             )
         if pages > settings.azure_max_pages:
-            raise PermanentJobError(
+            raise ProviderRejected(
                 "ocr_too_many_pages",
                 f"{pages} pages were to be read in one request; the OCR service reads at most "
                 f"{settings.azure_max_pages}.",
+                provider=SERVICE,
+                kind=ProviderKind.OCR,
             )
 
     def _analyze(self, body: io.IOBase, pages: list[int] | None) -> DocumentOcrResult:
@@ -136,7 +148,7 @@ class AzureDocumentIntelligenceProvider:
             )
             result = poller.result()
         except AzureError as exc:
-            raise job_error(exc, self._secret()) from exc
+            raise provider_error(exc, self._secret()) from exc
         raw = result.as_dict()
         page_items = raw.get("pages") or []
         usage.record(PROVIDER, self.model, pages=len(page_items))
@@ -152,7 +164,7 @@ class AzureDocumentIntelligenceProvider:
                 from azure.ai.documentintelligence import DocumentIntelligenceClient
 
                 self._client = DocumentIntelligenceClient(
-                    self._settings.azure_endpoint,
+                    self.endpoint,
                     self._credential(),
                     polling_interval=self._settings.azure_polling_seconds,
                     **self._retry,
@@ -224,8 +236,8 @@ def page_ranges(pages: Sequence[int]) -> str:
     return ",".join(runs)
 
 
-def job_error(exc: Exception, secret: str | None = None) -> JobError:
-    """The job error for an SDK exception, with a message an end user can read and no secret in it."""
+def provider_error(exc: Exception, secret: str | None = None) -> ProviderError:
+    """The provider error for an SDK exception, with a message an end user can read and no secret in it."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -238,45 +250,70 @@ def job_error(exc: Exception, secret: str | None = None) -> JobError:
         body = _json(exc.response)
         codes, message = _service_error(body)
         message = _clean(message, secret)
+        where = Origin(provider=SERVICE, kind=ProviderKind.OCR, status=status or None)
+        retry_after = retry_after_seconds(getattr(exc.response, "headers", None))
         if body.get("status") == "failed":
             if codes & _SERVICE_FAULTS:
-                return TransientJobError(
-                    "ocr_service_unavailable", f"The OCR service failed while reading the document: {message}"
+                return ProviderUnavailable(
+                    "ocr_service_unavailable",
+                    f"The OCR service failed while reading the document: {message}",
+                    retry_after=retry_after,
+                    **where,
                 )
-            return PermanentJobError(
-                "ocr_rejected", f"The OCR service could not read the document: {message}"
+            return ProviderRejected(
+                "ocr_rejected", f"The OCR service could not read the document: {message}", **where
             )
         if status in (401, 403):
-            return PermanentJobError(
+            return ProviderRejected(
                 "ocr_auth_failed",
                 f"The OCR service refused our credentials (HTTP {status}); an administrator must fix the "
                 "Document Intelligence key or identity.",
+                **where,
             )
         if status == 429:
-            return TransientJobError(
+            return ProviderUnavailable(
                 "ocr_rate_limited",
                 "The OCR service is receiving too many requests (HTTP 429); try again later.",
+                retry_after=retry_after,
+                **where,
             )
         if status == 408 or status >= 500:
-            return TransientJobError(
-                "ocr_service_unavailable", f"The OCR service is unavailable (HTTP {status}); try again later."
+            return ProviderUnavailable(
+                "ocr_service_unavailable",
+                f"The OCR service is unavailable (HTTP {status}); try again later.",
+                retry_after=retry_after,
+                **where,
             )
         if 400 <= status < 500:
-            return PermanentJobError(
-                "ocr_rejected", f"The OCR service rejected the document (HTTP {status}): {message}"
+            return ProviderRejected(
+                "ocr_rejected", f"The OCR service rejected the document (HTTP {status}): {message}", **where
             )
-        return TransientJobError(
-            "ocr_service_unavailable", f"The OCR service answered unexpectedly (HTTP {status})."
+        return ProviderUnavailable(
+            "ocr_service_unavailable", f"The OCR service answered unexpectedly (HTTP {status}).", **where
         )
     if isinstance(exc, ClientAuthenticationError):
-        return PermanentJobError(
+        return ProviderRejected(
             "ocr_auth_failed",
             "No credential for the OCR service could be obtained; an administrator must configure the "
             "Document Intelligence key or the worker's identity.",
+            provider=SERVICE,
+            kind=ProviderKind.OCR,
         )
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return TransientJobError("ocr_service_unavailable", "The OCR service could not be reached.")
-    return TransientJobError("ocr_service_unavailable", "The OCR service call failed.")
+        return ProviderUnavailable(
+            "ocr_service_unavailable",
+            "The OCR service could not be reached.",
+            provider=SERVICE,
+            kind=ProviderKind.OCR,
+        )
+    return ProviderUnavailable(
+        "ocr_service_unavailable", "The OCR service call failed.", provider=SERVICE, kind=ProviderKind.OCR
+    )
+
+
+def _incomplete(message: str) -> ProviderUnavailable:
+    """The service answered, but without every page asked for: another request may get them."""
+    return ProviderUnavailable("ocr_incomplete", message, provider=SERVICE, kind=ProviderKind.OCR, status=200)
 
 
 def _word_indexes(starts: list[int], words: list[dict[str, Any]], span: dict[str, int]) -> range:
@@ -293,7 +330,7 @@ def _weighted_confidence(words: Sequence[dict[str, Any]]) -> float | None:
     weight = sum(len(word["content"]) for word in words)
     if not weight:
         return None
-    return sum(word.get("confidence", 0.0) * len(word["content"]) for word in words) / weight
+    return sum(float(word.get("confidence", 0.0)) * len(word["content"]) for word in words) / weight
 
 
 def _bbox(polygon: Sequence[float], scale: float, width: int, height: int) -> tuple[int, int, int, int]:

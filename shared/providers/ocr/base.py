@@ -73,8 +73,8 @@ class DocumentOcrProvider(OcrProvider, Protocol):
     def analyze(self, path: Path, content_type: str, pages: Sequence[int] | None = None) -> DocumentOcrResult:
         """The text of `pages` (1-based; None: the whole file) of the file at `path`.
 
-        Raises PermanentJobError when the service cannot read the file (or it exceeds the service's
-        limits, checked before anything is sent) and TransientJobError when it may succeed later.
+        Raises ProviderRejected when the service cannot read the file (or it exceeds the service's
+        limits, checked before anything is sent) and ProviderUnavailable when it may succeed later.
         """
         ...
 

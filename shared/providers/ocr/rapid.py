@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -158,7 +158,8 @@ def _blank_width(gray: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
     darkest, lightest = int(strip.min()), int(strip.max())
     if lightest - darkest < 48:
         return 0  # no contrast, no ink to separate
-    blank = (strip > (darkest + lightest) / 2).all(axis=0)
+    # Reduced along an axis, a 2-D array gives an array (numpy types it as possibly a scalar).
+    blank = cast("np.ndarray", (strip > (darkest + lightest) / 2).all(axis=0))
     longest = run = 0
     for is_blank in blank:
         run = run + 1 if is_blank else 0

@@ -6,7 +6,7 @@ from shared.providers.storage.base import (
     check_metadata,
     check_prefix,
     document_prefix,
-    ocr_output_key,
+    job_prefix,
     original_key,
 )
 from shared.providers.storage.factory import build_blob_store
@@ -20,6 +20,6 @@ __all__ = [
     "check_metadata",
     "check_prefix",
     "document_prefix",
-    "ocr_output_key",
+    "job_prefix",
     "original_key",
 ]

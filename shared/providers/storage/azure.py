@@ -90,7 +90,8 @@ class AzureBlobStore:
         self.container = settings.azure_container
         self._settings = settings
         self._max_concurrency = max_concurrency
-        self._retry = {"retry_total": retry_total, "backoff": retry_backoff_seconds}
+        self._retry_total = retry_total
+        self._retry_backoff = retry_backoff_seconds
         self._timeouts = {
             "connection_timeout": connection_timeout_seconds,
             "read_timeout": read_timeout_seconds,
@@ -335,10 +336,12 @@ class AzureBlobStore:
             "max_single_get_size": GET_SIZE,
             "max_chunk_get_size": GET_SIZE,
             "retry_policy": ExponentialRetry(
-                initial_backoff=self._retry["backoff"],
+                # The SDK annotates these as whole seconds but computes its delays with floats; the
+                # tests back off for fractions of a second.
+                initial_backoff=self._retry_backoff,  # type: ignore[arg-type]
                 increment_base=2,
-                retry_total=self._retry["retry_total"],
-                random_jitter_range=min(1, self._retry["backoff"]),
+                retry_total=self._retry_total,
+                random_jitter_range=min(1, self._retry_backoff),  # type: ignore[arg-type]
             ),
             **self._timeouts,
         }
@@ -350,9 +353,10 @@ class AzureBlobStore:
                 )
             from azure.identity import DefaultAzureCredential
 
-            return BlobServiceClient(
-                self._settings.azure_account_url, credential=DefaultAzureCredential(), **options
-            )
+            account_url = self._settings.azure_account_url
+            if account_url is None:  # the constructor refuses settings with neither
+                raise ValueError("no account URL")
+            return BlobServiceClient(account_url, credential=DefaultAzureCredential(), **options)
         except ValueError:
             # The SDK's own wording could quote the setting; say which setting is wrong instead.
             setting = (
@@ -506,8 +510,9 @@ def _translate(exc: Exception, operation: str, key: str) -> Exception:
     status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
     code = response.headers.get("x-ms-error-code") if response is not None else None
-    if not code and getattr(exc, "error_code", None):
-        code = getattr(exc.error_code, "value", exc.error_code)  # type: ignore[attr-defined]
+    error_code = getattr(exc, "error_code", None)
+    if not code and error_code:
+        code = getattr(error_code, "value", error_code)
     answered = f"HTTP {status}" + (f" {code}" if code else "")
     if isinstance(exc, ClientAuthenticationError) and response is None:
         reason = "no credential for the storage account could be obtained"

@@ -108,5 +108,6 @@ def original_key(document_id: object) -> str:
     return f"documents/{document_id}/original"
 
 
-def ocr_output_key(document_id: object, page_no: int) -> str:
-    return f"documents/{document_id}/ocr/page-{page_no:05d}.json"
+def job_prefix(document_id: object, job_id: object) -> str:
+    """Where one job's blobs live: under its document's prefix, so deleting the document takes them too."""
+    return f"documents/{document_id}/jobs/{job_id}/"

@@ -3,7 +3,7 @@
     with Azurite() as azurite:                # or: azurite = Azurite().start(); ...; azurite.stop()
         BlobServiceClient.from_connection_string(azurite.connection_string)
 
-It runs the npm package pinned in tests/azurite (installed by `make test`), with its data in a temporary
+It runs the npm package pinned in testkit/azurite (installed by `make test`), with its data in a temporary
 directory that is removed on stop. `Azurite(https=True, oauth=True)` serves HTTPS with a self-signed
 certificate (`ca_file`) and accepts bearer tokens; `ManagedIdentityEndpoint` hands out such tokens the
 way App Service's managed identity endpoint does, so DefaultAzureCredential runs unchanged against it.
@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.http import JsonHandler
+from testkit.fakes.http import POLL_SECONDS, JsonHandler
 
 ROOT = Path(__file__).resolve().parents[1] / "azurite"
 BINARY = ROOT / "node_modules" / ".bin" / "azurite-blob"
@@ -84,7 +84,7 @@ class Azurite:
         if not self.binary.exists():
             raise RuntimeError(
                 f"Azurite is not installed ({self.binary} is missing): run `make test`, which installs it "
-                "with `npm ci --prefix tests/azurite`"
+                "with `npm ci --prefix testkit/azurite`"
             )
         self.location = Path(tempfile.mkdtemp(prefix="workopti-azurite-"))
         try:
@@ -238,7 +238,7 @@ class ManagedIdentityEndpoint:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/msi/token"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def _token(self, resource: str) -> dict[str, object]:
         now = int(time.time())

@@ -40,7 +40,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.providers.ocr.base import OcrLine, reading_order
-from tests.fakes.http import HttpFake, JsonHandler
+from testkit.fakes.http import Hold, HttpFake, JsonHandler
 
 API_VERSION = "2024-11-30"
 MODELS = ("prebuilt-read", "prebuilt-layout")
@@ -120,12 +120,17 @@ class FakeDocumentIntelligence(HttpFake):
         self._failures: list[dict[str, Any]] = []
         self._operations: dict[str, _Operation] = {}
         self._lock = threading.Lock()
+        self.hold = Hold()  # analyses kept running (polls answer "running") until released
 
     @property
     def endpoint(self) -> str:
         return self.origin
 
     # --- faults ------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.hold.release()
+        super().stop()
 
     def reset(self) -> None:
         """Forget queued faults and recorded requests."""
@@ -258,6 +263,7 @@ class FakeDocumentIntelligence(HttpFake):
         handler.reply(202, None, headers)
 
     def _run(self, operation: _Operation, data: bytes, kind: str, pages: list[int], markdown: bool) -> None:
+        self.hold.keep_if_armed()
         try:
             read = [_read_page(data, kind, number, self.dpi) for number in pages]
             operation.result = build_analyze_result(operation.model_id, read, markdown=markdown)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.http import HttpFake, JsonHandler
+from testkit.fakes.http import HttpFake, JsonHandler
 
 JWKS_PATH = "/.well-known/jwks.json"
 Failure = Literal["error", "hang"]

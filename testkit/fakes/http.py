@@ -10,6 +10,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+# shutdown() returns at serve_forever's next poll: at the default half second, every test that stops a
+# fake would wait that long.
+POLL_SECONDS = 0.02
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -40,6 +44,48 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class Hold:
+    """Work the fake keeps waiting until the test releases it: how a test makes a provider call last as
+    long as it needs (to cancel a job while its step is inside that call, say)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._armed = 0
+        self._skip = 0
+        self._released = threading.Event()
+        self.held = 0  # how many were kept waiting so far
+
+    def arm(self, times: int = 1, *, skip: int = 0) -> None:
+        """Keep `times` calls waiting, after letting the next `skip` through."""
+        with self._condition:
+            self._armed += times
+            self._skip = skip
+            self._released.clear()
+
+    def keep_if_armed(self, limit: float = 300) -> None:
+        """Called by the fake on its way to answer: waits for release() when the hold is armed."""
+        with self._condition:
+            if self._armed <= 0:
+                return
+            if self._skip > 0:
+                self._skip -= 1
+                return
+            self._armed -= 1
+            self.held += 1
+            self._condition.notify_all()
+        self._released.wait(limit)
+
+    def wait_until_held(self, count: int = 1, timeout: float = 120) -> None:
+        with self._condition:
+            if not self._condition.wait_for(lambda: self.held >= count, timeout):
+                raise TimeoutError(f"no call arrived to hold within {timeout:.0f}s")
+
+    def release(self) -> None:
+        with self._condition:
+            self._armed = 0
+        self._released.set()
+
+
 class HttpFake:
     handler: type[BaseHTTPRequestHandler]
     thread_name = "fake-service"
@@ -53,7 +99,9 @@ class HttpFake:
         server = _Server(("127.0.0.1", self.requested_port), self.handler)
         server.fake = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name=self.thread_name, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(POLL_SECONDS,), name=self.thread_name, daemon=True
+        )
         self._thread.start()
         return self
 

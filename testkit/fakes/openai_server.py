@@ -18,7 +18,7 @@ the schema before it is sent. The service's limits are enforced with its error b
 8192 tokens per input and 300,000 tokens per embeddings request, no empty input, strict schemas only.
 
 `fail_next(...)` queues faults for the next requests; `requests` records every request received.
-`python -m tests.fakes.openai_server [port]` serves it until interrupted and prints the settings to use.
+`python -m testkit.fakes.openai_server [port]` serves it until interrupted and prints the settings to use.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import tiktoken
 
-from tests.fakes.http import HttpFake
+from testkit.fakes.http import Hold, HttpFake
 
 EMBEDDING_MODELS = {
     "text-embedding-3-small": 1536,
@@ -145,6 +145,8 @@ class FakeOpenAI(HttpFake):
         self.issued_tokens: list[str] = []
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
+        # Per endpoint ("embeddings", "chat"): requests kept waiting until released.
+        self.holds = {"embeddings": Hold(), "chat": Hold()}
 
     @property
     def base_url(self) -> str:
@@ -187,10 +189,17 @@ class FakeOpenAI(HttpFake):
             self._faults.append(_Fault(kind, endpoints, times, options))
 
     def reset(self) -> None:
-        """Forget recorded requests and queued faults."""
+        """Forget recorded requests and queued faults; let held requests go."""
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+        for hold in self.holds.values():
+            hold.release()
+
+    def stop(self) -> None:
+        for hold in self.holds.values():
+            hold.release()
+        super().stop()
 
     def requests_to(self, endpoint: str) -> list[RecordedRequest]:
         with self._lock:
@@ -244,6 +253,7 @@ class FakeOpenAI(HttpFake):
         if not isinstance(request.json, dict):
             return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
         endpoint = "embeddings" if operation == "embeddings" else "chat"
+        self.holds[endpoint].keep_if_armed()
         fault = self._take_fault(endpoint)
         if fault is not None:
             reply = self._fault_reply(fault)
