@@ -1,6 +1,6 @@
 // One user's day, step by step in one browser session each: sign in, upload a PDF and an image, watch
-// them reach ready, read a document, download it, search, share with a colleague who sees it read-only,
-// then delete it and watch it leave both views. The steps build on each other, so they run in order.
+// them reach ready, read a document, process it again, download it, search, share with a colleague who
+// sees it read-only, then delete it and watch it leave both views. The steps build on each other, so they run in order.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
@@ -98,6 +98,48 @@ test("shows the PDF beside its text, page by page, with results and the job time
     assert.equal(await job.getByRole("button", { name: `Cancel ${kind}` }).count(), 0, "no cancel on a finished job");
   }
   await screenshot(page, "document");
+  assertNoFaults(ada.faults);
+});
+
+test("processes the PDF again: its text stays while the new run goes, then the new run's replaces it", async () => {
+  const { page } = ada;
+  const outputsFetched = [];
+  const onResponse = (response) => {
+    const { pathname } = new URL(response.url());
+    if (/^\/api\/v1\/documents\/[^/]+\/(pages|results)$/.test(pathname)) outputsFetched.push(`${response.status()} ${pathname}`);
+  };
+  page.on("response", onResponse);
+  const again = page.getByRole("button", { name: "Process again" });
+  await again.click();
+  await page.getByText(/^Status: (queued|processing)$/).waitFor();
+  await page.getByText(/^Processing again: /).waitFor();
+  // One look at the page: the note, the earlier text and the disabled button, all at the same moment.
+  const during = await page.evaluate(() => ({
+    note: document.querySelector(".run-note")?.textContent ?? "",
+    text: document.querySelector("section.extracted")?.textContent ?? "",
+    summary: document.querySelector(".results")?.textContent ?? "",
+    disabled: [...document.querySelectorAll("button")].find((b) => b.textContent === "Process again")?.disabled,
+  }));
+  assert.equal(during.note, "Processing again: the text, search index and results shown are the previous run's until the new run finishes.");
+  assert.match(during.text, /INV-2031-0007/, "the earlier run's text stays while the new run goes");
+  assert.doesNotMatch(during.summary, /appear once processing/, "and so do its results");
+  assert.equal(during.disabled, true, "no second run while one is going");
+  assert.deepEqual(outputsFetched, [], "the shown text and results are not fetched again while the run goes");
+  await screenshot(page, "processing-again");
+
+  await page.getByText("Status: ready").waitFor({ timeout: PIPELINE_TIMEOUT });
+  const text = page.getByRole("region", { name: "Extracted text" });
+  await text.getByRole("region", { name: "Page 1" }).getByText(/INV-2031-0007/).waitFor();
+  await text.getByRole("region", { name: "Page 2" }).getByText(/copper cupola/).waitFor();
+  assert.equal(await page.getByText(/previous run/).count(), 0, "the page shows the newest run's outputs");
+  assert.ok(await again.isEnabled());
+  const jobs = page.getByRole("list", { name: "Jobs" }).getByRole("listitem");
+  assert.equal(await jobs.count(), 3);
+  for (const kind of ["extract", "embed", "ai"]) await jobs.filter({ hasText: kind }).getByText(/succeeded/).waitFor();
+  // The switch to the new run's outputs moved their cache keys: both were fetched anew, once.
+  await page.locator(".results .provenance").waitFor();
+  page.off("response", onResponse);
+  assert.deepEqual(outputsFetched.map((line) => line.split(" ")[0]), ["200", "200"], outputsFetched.join(", "));
   assertNoFaults(ada.faults);
 });
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cli.stack.stack import Stack
-from tests import documents as make
+from testkit import documents as make
 
 pytestmark = pytest.mark.stack
 

@@ -10,15 +10,17 @@ import {
 import { api, unwrap } from "./client";
 import { ApiError, toApiError } from "./problem";
 import { listPollInterval, pollInterval } from "./polling";
-import type { DocumentList, DocumentOut, GrantRole, SearchMode } from "./types";
+import type { DocumentList, DocumentOut, GrantRole, JobOut, SearchMode } from "./types";
 import { listParams, type ListQuery } from "../features/documents/listQuery";
 
 export const keys = {
   documents: ["documents"] as const,
   list: (query: ListQuery, cursor: string | null) => ["documents", "list", query, cursor] as const,
   document: (id: string) => ["documents", "one", id] as const,
-  pages: (id: string) => ["documents", "one", id, "pages"] as const,
-  results: (id: string) => ["documents", "one", id, "results"] as const,
+  // Keyed by the job whose outputs the document shows: a run that switches in new outputs moves the
+  // key, so they are fetched anew, and until then the cached ones stay.
+  pages: (id: string, outputJob: string) => ["documents", "one", id, "pages", outputJob] as const,
+  results: (id: string, outputJob: string) => ["documents", "one", id, "results", outputJob] as const,
   grants: (id: string) => ["documents", "one", id, "grants"] as const,
   search: (q: string, mode: SearchMode) => ["search", q, mode] as const,
 };
@@ -86,9 +88,10 @@ export function useDocumentList(query: ListQuery, cursor: string | null) {
 
 export const PAGE_BATCH = 50;
 
-export function usePages(id: string, enabled: boolean) {
+/** The text of the pages the job `outputJob` made; none is asked for until the document shows some. */
+export function usePages(id: string, outputJob: string | undefined) {
   return useInfiniteQuery({
-    queryKey: keys.pages(id),
+    queryKey: keys.pages(id, outputJob ?? ""),
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET("/api/v1/documents/{document_id}/pages", {
@@ -100,15 +103,19 @@ export function usePages(id: string, enabled: boolean) {
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? null,
-    enabled,
+    enabled: outputJob !== undefined,
+    // A job's outputs never change once shown; new ones come under a new key.
+    staleTime: Infinity,
   });
 }
 
-export function useResults(id: string, enabled: boolean) {
+/** The AI results the job `outputJob` made. */
+export function useResults(id: string, outputJob: string | undefined) {
   return useQuery({
-    queryKey: keys.results(id),
+    queryKey: keys.results(id, outputJob ?? ""),
     queryFn: () => unwrap(api.GET("/api/v1/documents/{document_id}/results", { params: { path: { document_id: id } } })),
-    enabled,
+    enabled: outputJob !== undefined,
+    staleTime: Infinity,
     retry: (count, error) => !(error instanceof ApiError && error.status === 404) && count < 2,
   });
 }
@@ -129,16 +136,58 @@ export function useSearch(q: string, mode: SearchMode) {
   });
 }
 
-/** Retry or cancel a job; the document's poll picks up what follows. */
+/** The document as it was, with `job` in the place of the job it replaces (the same one, or the job of
+ * its kind that a retry started in a new run). */
+export function withJob(tracked: Tracked, job: JobOut): Tracked {
+  const jobs = tracked.document.jobs;
+  const at = jobs.findIndex((shown) => shown.id === job.id || shown.kind === job.kind);
+  const next = at < 0 ? [...jobs, job] : jobs.map((shown, index) => (index === at ? job : shown));
+  return { ...tracked, document: { ...tracked.document, jobs: next } };
+}
+
+/** Drop a poll still on its way: sent before the action, its answer would undo what the action said. */
+function settleDocument(client: QueryClient, id: string) {
+  return client.cancelQueries({ queryKey: keys.document(id), exact: true });
+}
+
+/** Re-fetch the document itself (not its pages, results or grants, which live under its key). */
+function refreshDocument(client: QueryClient, id: string) {
+  return client.invalidateQueries({ queryKey: keys.document(id), exact: true });
+}
+
+/** Retry or cancel a job. The answer goes into the job list at once (a retry may answer with a new job);
+ * the refetch brings the rest of the run and the document's status, and with it the poll resumes. */
 export function useJobAction(documentId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async ({ jobId, action }: { jobId: string; action: "retry" | "cancel" }) => {
+    mutationFn: ({ jobId, action }: { jobId: string; action: "retry" | "cancel" }) => {
       const params = { params: { path: { job_id: jobId } } };
-      if (action === "retry") await unwrap(api.POST("/api/v1/jobs/{job_id}/retry", params));
-      else await unwrap(api.POST("/api/v1/jobs/{job_id}/cancel", params));
+      return unwrap(
+        action === "retry" ? api.POST("/api/v1/jobs/{job_id}/retry", params) : api.POST("/api/v1/jobs/{job_id}/cancel", params),
+      );
     },
-    onSettled: () => client.invalidateQueries({ queryKey: keys.document(documentId) }),
+    onSuccess: async (job) => {
+      await settleDocument(client, documentId);
+      client.setQueryData<Tracked>(keys.document(documentId), (tracked) => (tracked ? withJob(tracked, job) : tracked));
+    },
+    onSettled: () => refreshDocument(client, documentId),
+  });
+}
+
+/** Process the document again with its own pipeline. The answer is the document with its new run, which
+ * restarts its poll; the outputs it shows stay until that run succeeds. */
+export function useReprocess(documentId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/v1/documents/{document_id}/reprocess", { params: { path: { document_id: documentId } } })),
+    onSuccess: async (document) => {
+      await settleDocument(client, documentId);
+      seedDocument(client, document);
+      void client.invalidateQueries({ queryKey: ["documents", "list"] });
+    },
+    // Refused (busy, say): what the document is doing now explains why.
+    onError: () => refreshDocument(client, documentId),
   });
 }
 

@@ -52,6 +52,15 @@ describe("problemMessage", () => {
     expect(problemMessage(error)).toBe("Some of what was sent is not valid: String should have at least 1 character.");
   });
 
+  it("says why a run could not start, for each refusal of processing again or retrying", () => {
+    expect(problemMessage(problem(409, "document_busy"))).toMatch(/being processed; wait for that to finish, or cancel its jobs/);
+    expect(problemMessage(problem(409, "job_superseded"))).toMatch(/newer run of this document has replaced that job/);
+    expect(problemMessage(problem(409, "input_missing"))).toMatch(/needs what an earlier step makes.*process it again from the start/);
+    for (const code of ["job_active", "dependency_not_done", "job_finished"]) {
+      expect(problemMessage(problem(409, code, { detail: "raw server words" }))).not.toBe("raw server words");
+    }
+  });
+
   it("explains a failed job by its code, else by its message", () => {
     expect(jobErrorMessage({ code: "encrypted_pdf", message: "x" })).toMatch(/password-protected/);
     expect(jobErrorMessage({ code: "odd_failure", message: "The worker's words." })).toBe("The worker's words.");

@@ -3,7 +3,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { JobOut } from "../api/types";
-import { aJob, fakeApi, json, path } from "../test/fakeApi";
+import { aJob, fakeApi, json, path, problem } from "../test/fakeApi";
 import { JobList } from "./JobList";
 
 function renderJobs(jobs: unknown[], canAct = true) {
@@ -56,6 +56,21 @@ describe("JobList", () => {
     renderJobs([aJob("extract", "failed")]);
     await userEvent.click(screen.getByRole("button", { name: "Retry extract" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("This job is still running");
+  });
+
+  it("shows a job of a kind it does not know by its name, with its actions", () => {
+    renderJobs([aJob("extract", "succeeded"), aJob("redact", "failed", { error: { code: "redactor_down", message: "The redactor is down." } })]);
+    const items = within(screen.getByRole("list", { name: "Jobs" })).getAllByRole("listitem");
+    expect(items[1]).toHaveTextContent("redact");
+    expect(items[1]).toHaveTextContent("The redactor is down.");
+    expect(screen.getByRole("button", { name: "Retry redact" })).toBeInTheDocument();
+  });
+
+  it("says when a newer run replaced the job that was retried", async () => {
+    fakeApi(() => problem(409, "job_superseded"));
+    renderJobs([aJob("extract", "failed")]);
+    await userEvent.click(screen.getByRole("button", { name: "Retry extract" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("A newer run of this document has replaced that job");
   });
 
   it("gives a viewer no buttons", () => {

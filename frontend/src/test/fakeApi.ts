@@ -35,7 +35,8 @@ export function path(request: Request): string {
 
 export const NOW = "2026-11-28T10:00:00Z";
 
-export function aJob(kind: "extract" | "embed" | "ai", status: string, extra: Record<string, unknown> = {}) {
+/** A job of any kind: the kinds are the deployment's (extract, embed and ai, or one it declares). */
+export function aJob(kind: string, status: string, extra: Record<string, unknown> = {}) {
   return {
     id: `job-${kind}`,
     document_id: "doc-1",
@@ -57,6 +58,7 @@ export function aJob(kind: "extract" | "embed" | "ai", status: string, extra: Re
   };
 }
 
+/** A document; `outputs` (kind -> job id) names the jobs whose text and results it shows. */
 export function aDocument(status: string, jobs: unknown[], extra: Record<string, unknown> = {}) {
   return {
     id: "doc-1",
@@ -71,6 +73,7 @@ export function aDocument(status: string, jobs: unknown[], extra: Record<string,
     created_at: NOW,
     updated_at: NOW,
     jobs,
+    outputs: {},
     ...extra,
   };
 }

@@ -1,8 +1,8 @@
 import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { useDeleteDocument, useDocument } from "../../api/documents";
+import { useDeleteDocument, useDocument, useReprocess } from "../../api/documents";
 import { ApiError, problemMessage } from "../../api/problem";
-import type { DocumentOut } from "../../api/types";
+import { isTerminal, type DocumentOut } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { JobList } from "../../components/JobList";
@@ -10,6 +10,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { formatBytes, formatDate } from "../../components/format";
 import { downloadOriginal } from "./download";
 import { OriginalView } from "./OriginalView";
+import { missingOutputs, runNote } from "./outputs";
 import { PagesText } from "./PagesText";
 import { ResultsView } from "./ResultsView";
 import { Sharing } from "./Sharing";
@@ -35,18 +36,18 @@ export default function DocumentPage() {
   return <DocumentView document={data.document} pollError={error} />;
 }
 
-function jobSucceeded(doc: DocumentOut, kind: string): boolean {
-  return doc.jobs.some((job) => job.kind === kind && job.status === "succeeded");
-}
-
 function DocumentView({ document: doc, pollError }: { document: DocumentOut; pollError: unknown }) {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
   const navigate = useNavigate();
   const remove = useDeleteDocument();
+  const reprocess = useReprocess(doc.id);
   const [confirming, setConfirming] = useState(false);
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const isOwner = doc.role === "owner";
+  const canEdit = doc.role !== "viewer";
+  const outputs = doc.outputs ?? {};
+  const note = runNote(doc);
 
   useEffect(() => {
     document.title = `${doc.filename} · WorkOpti`;
@@ -78,9 +79,12 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
       <header className="document-head">
         <div>
           <h1>{doc.filename}</h1>
-          <p className="document-status" aria-live="polite">
-            Status: <StatusBadge status={doc.status} />
-          </p>
+          <div aria-live="polite">
+            <p className="document-status">
+              Status: <StatusBadge status={doc.status} />
+            </p>
+            {note && <p className="run-note">{note}</p>}
+          </div>
           <p className="hint">
             {doc.content_type} · {formatBytes(doc.size_bytes)}
             {doc.page_count !== null && ` · ${doc.page_count} ${doc.page_count === 1 ? "page" : "pages"}`} · uploaded{" "}
@@ -91,6 +95,16 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
           <button type="button" onClick={() => void download()}>
             Download
           </button>
+          {canEdit && (
+            <button
+              type="button"
+              className="secondary"
+              disabled={!isTerminal(doc.status) || reprocess.isPending}
+              onClick={() => reprocess.mutate()}
+            >
+              Process again
+            </button>
+          )}
           {isOwner && (
             <button type="button" className="danger" onClick={() => setConfirming(true)}>
               Delete
@@ -100,6 +114,7 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
       </header>
       {pollError !== null && pollError !== undefined && <ErrorMessage error={pollError} />}
       {downloadError !== null && <ErrorMessage error={downloadError} />}
+      {reprocess.error && <p role="alert" className="error">{problemMessage(reprocess.error)}</p>}
 
       <div className="side-by-side">
         <section aria-labelledby="original-heading" className="original">
@@ -108,11 +123,22 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
         </section>
         <section aria-labelledby="text-heading" className="extracted">
           <h2 id="text-heading">Extracted text</h2>
-          <PagesText documentId={doc.id} ready={jobSucceeded(doc, "extract")} selected={page} scroll={params.has("page")} onSelect={selectPage} />
+          <PagesText
+            documentId={doc.id}
+            outputJob={outputs.extract}
+            pending={missingOutputs(doc, "extract", "This document's pipeline does not extract text.")}
+            selected={page}
+            scroll={params.has("page")}
+            onSelect={selectPage}
+          />
         </section>
       </div>
 
-      <ResultsView documentId={doc.id} ready={jobSucceeded(doc, "ai")} expected={doc.pipeline.includes("ai")} />
+      <ResultsView
+        documentId={doc.id}
+        outputJob={outputs.ai}
+        pending={missingOutputs(doc, "ai", "This document's pipeline has no analysis step.")}
+      />
 
       <section aria-labelledby="jobs-heading" className="pipeline">
         <h2 id="jobs-heading">Pipeline</h2>

@@ -28,7 +28,7 @@ describe("PagesText", () => {
     );
     render(
       <QueryClientProvider client={new QueryClient()}>
-        <PagesText documentId="doc-1" ready selected={1} scroll={false} onSelect={() => undefined} />
+        <PagesText documentId="doc-1" outputJob="job-extract" pending="" selected={1} scroll={false} onSelect={() => undefined} />
       </QueryClientProvider>,
     );
     const first = await screen.findByRole("region", { name: "Page 1" });

@@ -8,15 +8,18 @@ export const LOW_CONFIDENCE = 0.8;
 
 interface Props {
   documentId: string;
-  ready: boolean;
+  /** The extract job whose pages the document shows; none until a whole run has succeeded. */
+  outputJob: string | undefined;
+  /** What to say while there is no text. */
+  pending: string;
   selected: number;
   /** Scroll to the selected page: only when the address asked for one (a search hit, a shared link). */
   scroll: boolean;
   onSelect: (page: number) => void;
 }
 
-export function PagesText({ documentId, ready, selected, scroll, onSelect }: Props) {
-  const pages = usePages(documentId, ready);
+export function PagesText({ documentId, outputJob, pending, selected, scroll, onSelect }: Props) {
+  const pages = usePages(documentId, outputJob);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
   const loadedUpTo = items.at(-1)?.page_no ?? 0;
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = pages;
@@ -32,7 +35,7 @@ export function PagesText({ documentId, ready, selected, scroll, onSelect }: Pro
     if (scroll && selectedLoaded) document.getElementById(`page-${selected}`)?.scrollIntoView?.({ block: "start" });
   }, [selected, selectedLoaded, scroll]);
 
-  if (!ready) return <p role="status">The text appears once extraction has finished.</p>;
+  if (outputJob === undefined) return <p role="status">{pending}</p>;
   if (pages.error) return <ErrorMessage error={pages.error} />;
   if (pages.isPending) return <p role="status">Loading the text…</p>;
   if (items.length === 0) return <p>No text was found in this document.</p>;

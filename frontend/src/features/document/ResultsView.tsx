@@ -3,13 +3,18 @@ import { ApiError } from "../../api/problem";
 import type { ResultsOut } from "../../api/types";
 import { ErrorMessage } from "../../components/ErrorMessage";
 
+interface Props {
+  documentId: string;
+  /** The ai job whose results the document shows; none until a whole run with it has succeeded. */
+  outputJob: string | undefined;
+  /** What to say under each heading while there are no results. */
+  pending: string;
+}
+
 /** Summary, classification, fields and keywords; each heading stays put while results are pending. */
-export function ResultsView({ documentId, ready, expected }: { documentId: string; ready: boolean; expected: boolean }) {
-  const results = useResults(documentId, ready);
-  const notReady = !ready || (results.error instanceof ApiError && results.error.status === 404);
-  const pending = expected
-    ? "Appears once the analysis has finished."
-    : "This document's pipeline has no analysis step.";
+export function ResultsView({ documentId, outputJob, pending }: Props) {
+  const results = useResults(documentId, outputJob);
+  const notReady = outputJob === undefined || (results.error instanceof ApiError && results.error.status === 404);
   const data = notReady ? undefined : results.data;
 
   return (

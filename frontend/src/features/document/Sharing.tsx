@@ -6,7 +6,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 
 const ROLES: { value: GrantRole; label: string }[] = [
   { value: "viewer", label: "viewer (can read)" },
-  { value: "editor", label: "editor (can also retry and cancel jobs)" },
+  { value: "editor", label: "editor (can also process it again, retry and cancel jobs)" },
 ];
 
 /** Who else may read this document (owner only). */

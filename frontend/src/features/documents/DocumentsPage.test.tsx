@@ -7,7 +7,7 @@ import { aDocument, fakeApi, json } from "../../test/fakeApi";
 import DocumentsPage from "./DocumentsPage";
 
 function row(id: string, filename: string, status: string) {
-  const { jobs: _jobs, sha256: _sha, pipeline: _pipeline, ...summary } = aDocument(status, [], { id, filename });
+  const { jobs: _jobs, sha256: _sha, pipeline: _pipeline, outputs: _outputs, ...summary } = aDocument(status, [], { id, filename });
   return summary;
 }
 
