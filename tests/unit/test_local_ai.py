@@ -11,7 +11,7 @@ from shared.config import EmbeddingsSettings, LlmSettings, Settings
 from shared.providers.embeddings import get_embedding_provider
 from shared.providers.llm import get_analysis_provider
 from shared.providers.llm.fields import extract_fields, parse_amount
-from shared.providers.llm.local import LocalAnalysisProvider, split_sentences
+from shared.providers.llm.local import LocalAnalysisProvider, is_summary_sentence, split_sentences
 
 INVOICE = """\
 ACME Logistics GmbH · Hauptstraße 5 · 10115 Berlin
@@ -262,6 +262,49 @@ def test_summary_is_central_sentences_of_the_document_in_their_order(analyzer):
     assert len(chosen) == LlmSettings().summary_sentences
     assert analysis.summary == " ".join(chosen)
     assert all(len(s.split()) >= 5 for s in chosen)
+
+
+REPORT_WITH_LISTS = """\
+Contents
+1 Introduction ........ 2
+2 Findings ........ 3
+3 Outlook ........ 5
+
+Page 2 of 5
+The survey asked four hundred residents how they travel to work each day.
+• Most residents cycle to work when the weather allows it.
+• Buses are used mainly in winter
+3. The council plans two new cycle lanes along the harbour road.
+The survey shows that cycling has doubled since the lanes were widened in 2019.
+Residents who drive name the lack of safe crossings as their main reason.
+"""
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "• Most residents cycle to work when the weather allows it.",
+        "- Most residents cycle to work when the weather allows it.",
+        "3. The council plans two new cycle lanes along the harbour road.",
+        "b) the council plans two new cycle lanes along the road.",
+        "Page 2 of 5 The survey asked four hundred residents how they travel.",
+        "2 Findings of the survey among residents ........ 3",
+        "Findings of the survey among all the residents 3",
+        "the survey asked four hundred residents how they travel.",
+    ],
+)
+def test_a_fragment_is_not_a_summary_sentence(fragment):
+    assert not is_summary_sentence(fragment)
+
+
+def test_a_summary_reads_as_sentences(analyzer):
+    summary = analyzer.analyze([(1, REPORT_WITH_LISTS)]).summary
+    chosen = split_sentences(summary)
+    assert len(chosen) == LlmSettings().summary_sentences
+    for sentence in chosen:
+        assert sentence in split_sentences(REPORT_WITH_LISTS)
+        assert sentence[0].isupper() and sentence.endswith(".")
+        assert "...." not in sentence and not sentence.startswith(("Page", "3.", "Contents"))
 
 
 def test_keywords_are_relevant_and_diverse(analyzer):

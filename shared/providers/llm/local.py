@@ -59,6 +59,15 @@ _ABBREVIATIONS = {
 }
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9À-ÖØ-Þ])")
 _LINE_END = re.compile(r"[.!?:;…]$")
+# A summary sentence starts with a capital letter, a digit or an opening quote or bracket...
+_SENTENCE_START = re.compile(r"[\"'\u201c\u2018(\[]?[A-ZÀ-ÖØ-Þ0-9]")
+# ...but not with a bullet, a list number ("3.", "b)") or a page reference ("Page 4", "p. 12", "4/9").
+_NOT_A_START = re.compile(
+    r"[•·▪◦‣●○■□►✓*\u2013\u2014-]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z])[.)]\s|(?:page|seite|p\.)\s*\d|\d+\s*/\s*\d+\b",
+    re.IGNORECASE,
+)
+# ...and ends with a full stop, question or exclamation mark, perhaps inside quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?…][\"'\u201d\u2019)\]]*$")
 
 
 class LocalAnalysisProvider:
@@ -206,9 +215,15 @@ def _ends_with_abbreviation(sentence: str) -> bool:
 
 
 def is_summary_sentence(sentence: str) -> bool:
+    """A sentence a summary can quote as it stands: it starts like one (not with a bullet, a list number
+    or a page reference), ends like one (which leaves out headings and table-of-contents lines such as
+    "2 Scope ........ 4"), and is mostly words."""
     words = sentence.split()
     return (
         _MIN_SENTENCE_WORDS <= len(words) <= _MAX_SENTENCE_WORDS
+        and _SENTENCE_START.match(sentence) is not None
+        and _NOT_A_START.match(sentence) is None
+        and _SENTENCE_END.search(sentence) is not None
         and _letter_share(sentence) >= _MIN_LETTER_SHARE
     )
 
