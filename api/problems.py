@@ -196,6 +196,55 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal_error", "Internal error", None, instance=request.url.path)
 
 
+def problem_body(exc: BaseException, instance: str) -> dict[str, Any]:
+    """The problem object for an error raised after a streamed response has begun (its status line is
+    already sent, so the problem travels in the stream)."""
+    if isinstance(exc, DomainError):
+        status, code, title, detail, extra = (
+            STATUS_FOR_KIND[exc.kind],
+            exc.code,
+            exc.title,
+            exc.detail,
+            exc.extra,
+        )
+    elif isinstance(exc, ProviderError):
+        service = _PROVIDER_NAMES[exc.kind]
+        log.error(
+            "%s provider %s failed on %s: %s: %s",
+            exc.kind.value,
+            exc.provider,
+            instance,
+            exc.code,
+            exc.message,
+        )
+        status, code = 503, "provider_unavailable"
+        title = f"The {service} service is unavailable"
+        detail = f"The {service} service this request needs is unavailable. Try again later."
+        extra = {"provider_kind": exc.kind.value, "retry_after": provider_retry_after(exc)}
+    elif isinstance(exc, OperationalError):
+        log.error("database unavailable: %s", exc.orig)
+        status, code, title, detail, extra = (
+            503,
+            "database_unavailable",
+            "The database is unavailable",
+            "Try again shortly.",
+            {},
+        )
+    else:
+        log.error("unhandled error on %s", instance, exc_info=exc)
+        status, code, title, detail, extra = 500, "internal_error", "Internal error", None, {}
+    body: dict[str, Any] = {
+        "type": f"urn:workopti:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = instance
+    return body | extra
+
+
 def provider_retry_after(exc: ProviderError) -> int:
     """Whole seconds for Retry-After: the provider's own wait rounded up, at least 1."""
     if exc.retry_after is None:

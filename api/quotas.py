@@ -51,6 +51,10 @@ class Quotas:
         self._take("moving", RateLimitItemPerMinute(self.settings.uploads_per_minute), "uploads", user, 1,
                    "You are uploading faster than {limit} files a minute.", "too_many_uploads")  # fmt: skip
 
+    def check_ask(self, user: str) -> None:
+        self._take("moving", RateLimitItemPerMinute(self.settings.asks_per_minute), "asks", user, 1,
+                   "You are asking faster than {limit} questions a minute.", "too_many_questions")  # fmt: skip
+
     def charge_bytes(self, user: str, size: int) -> None:
         self._take("fixed", RateLimitItemPerDay(self.settings.upload_bytes_per_day), "bytes", user, size,
                    "This upload would pass your {limit:,} bytes a day.", "upload_quota_exceeded")  # fmt: skip

@@ -14,6 +14,7 @@ from api.publisher import CeleryPublisher
 from api.quotas import Quotas
 from shared.config import Settings
 from shared.documents.service import Intake
+from shared.providers.answers.base import Answerer
 from shared.providers.embeddings import EmbeddingProvider
 from shared.providers.storage import BlobStore
 
@@ -71,3 +72,9 @@ class AppState:
 
                     self._embeddings = get_embedding_provider(self.settings)
         return self._embeddings
+
+    def answerer(self) -> Answerer:
+        """The answerer LLM_PROVIDER selects (the local one quotes with the query embedder)."""
+        from shared.providers.answers import get_answerer
+
+        return get_answerer(self.settings, self.embeddings())

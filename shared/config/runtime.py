@@ -124,3 +124,6 @@ class ServerSettings(BaseSettings):
     # app serves every environment whether the API or nginx serves it (see frontend/env.example).
     web_api_url: str = Field("", alias="VITE_APP_API_URL")  # empty: the API is on the app's origin
     web_clerk_publishable_key: str | None = Field(None, alias="VITE_CLERK_PUBLISHABLE_KEY")
+    # A comment line on a streamed answer while the model thinks, so no proxy or load balancer closes
+    # it as idle (Front Door and App Service drop responses silent for 240 s or less).
+    ask_heartbeat_seconds: float = Field(10.0, alias="ASK_HEARTBEAT_SECONDS", gt=0, le=60)

@@ -63,6 +63,8 @@ class QuotaSettings(BaseSettings):
     uploads_per_minute: int = Field(60, alias="QUOTA_UPLOADS_PER_MINUTE", ge=0)
     upload_bytes_per_day: int = Field(2 * 1024**3, alias="QUOTA_UPLOAD_BYTES_PER_DAY", ge=0)
     requests_per_minute: int = Field(1200, alias="QUOTA_REQUESTS_PER_MINUTE", ge=0)
+    # Each question costs a retrieval and a model call (a paid one in the cloud).
+    asks_per_minute: int = Field(20, alias="QUOTA_ASKS_PER_MINUTE", ge=0)
     # Documents still being processed; a user past this waits for some to finish before uploading more.
     active_documents: int = Field(500, alias="QUOTA_ACTIVE_DOCUMENTS", ge=0)
 

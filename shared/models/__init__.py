@@ -2,6 +2,7 @@
 
 from shared.models.blob_purge import BlobPurge
 from shared.models.chunk import Chunk, EmbeddingModel
+from shared.models.conversation import Conversation, ConversationTurn
 from shared.models.document import Document
 from shared.models.grant import DocumentGrant
 from shared.models.job import Job, JobEvent, JobTiming
@@ -14,6 +15,8 @@ __all__ = [
     "AiResult",
     "BlobPurge",
     "Chunk",
+    "Conversation",
+    "ConversationTurn",
     "Document",
     "DocumentGrant",
     "EmbeddingModel",

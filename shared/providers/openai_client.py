@@ -118,6 +118,7 @@ def entra_token_provider() -> TokenProvider:
 @contextmanager
 def provider_errors(kind: ProviderKind, provider: str, model: str) -> Iterator[None]:
     """Turn the SDK's exceptions inside the block into provider errors (after the SDK's own retries)."""
+    import httpx
     import openai
 
     service = SERVICE_NAMES.get(provider, provider)
@@ -143,7 +144,8 @@ def provider_errors(kind: ProviderKind, provider: str, model: str) -> Iterator[N
             provider=provider,
             kind=kind,
         ) from None
-    except openai.APIConnectionError:
+    except (openai.APIConnectionError, httpx.TransportError):
+        # A streamed reply that breaks off raises httpx's error as it is read, unwrapped by the SDK.
         raise ProviderUnavailable(
             "provider_unavailable",
             f"{service} could not be reached, even after retries.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very first ranks
 _MARK_START, _MARK_END = "\u0002", "\u0003"  # never in stored text, so offsets are unambiguous
 SNIPPET_CHARS = 240
+_WORDS = re.compile(r"[^\W_]+")
 
 
 class SearchMode(enum.StrEnum):
@@ -59,17 +61,25 @@ def search(
     limit: int,
     mode: SearchMode,
     embeddings: Callable[[], EmbeddingProvider],
+    within: Sequence[uuid.UUID] | None = None,
+    any_word: bool = False,
 ) -> list[Hit]:
+    """The best pages for `query`. `within` limits the search to those documents (which the caller
+    must still be able to read); `any_word` lets a keyword match any word of the query rather than all
+    of them, for questions in plain language."""
     query = clean_query(query)
     if not query:
         raise Invalid("The query is empty.", code="empty_query")
     if len(query) > 1000:
         raise Invalid("The query is longer than 1000 characters.", code="query_too_long")
     depth = max(limit * 4, 40)
-    keyword = _keyword(session, user_id, query, depth) if mode is not SearchMode.SEMANTIC else []
-    semantic = (
-        _semantic(session, user_id, query, depth, embeddings()) if mode is not SearchMode.KEYWORD else []
+    scope = _Scope(user_id, list(within) if within is not None else None)
+    keyword = (
+        _keyword(session, scope, _any_word(query) if any_word else query, depth)
+        if mode is not SearchMode.SEMANTIC
+        else []
     )
+    semantic = _semantic(session, scope, query, depth, embeddings()) if mode is not SearchMode.KEYWORD else []
 
     if mode is SearchMode.KEYWORD:
         hits = [_hit(r, r.score, ["keyword"]) for r in keyword[:limit]]
@@ -85,7 +95,33 @@ def _hit(ranked: _Ranked, score: float, matched_by: list[str]) -> Hit:
     return Hit(ranked.document_id, ranked.filename, ranked.page_no, round(score, 6), matched_by=matched_by)
 
 
-def _keyword(session: Session, user_id: uuid.UUID, query: str, depth: int) -> list[_Ranked]:
+@dataclass(frozen=True)
+class _Scope:
+    """Whose documents, and which of them: the visibility rule always applies."""
+
+    user_id: uuid.UUID
+    document_ids: list[uuid.UUID] | None
+
+    @property
+    def sql(self) -> str:
+        if self.document_ids is None:
+            return VISIBLE_SQL
+        return f"{VISIBLE_SQL} AND d.id = ANY(CAST(:within AS uuid[]))"
+
+    @property
+    def params(self) -> dict[str, object]:
+        if self.document_ids is None:
+            return {"user_id": self.user_id}
+        return {"user_id": self.user_id, "within": self.document_ids}
+
+
+def _any_word(query: str) -> str:
+    """The query's words joined by `or`, in websearch_to_tsquery's syntax."""
+    words = [word for word in _WORDS.findall(query) if word.lower() != "or"]
+    return " or ".join(words) if words else query
+
+
+def _keyword(session: Session, scope: _Scope, query: str, depth: int) -> list[_Ranked]:
     rows = session.execute(
         text(
             f"""
@@ -94,25 +130,25 @@ def _keyword(session: Session, user_id: uuid.UUID, query: str, depth: int) -> li
             JOIN jobs j ON j.id = p.job_id AND j.current
             JOIN documents d ON d.id = p.document_id,
                  websearch_to_tsquery('english', :query) AS q
-            WHERE {VISIBLE_SQL} AND p.tsv @@ q
+            WHERE {scope.sql} AND p.tsv @@ q
             ORDER BY rank DESC, p.document_id, p.page_no
             LIMIT :depth
             """
         ),
-        {"query": query, "user_id": user_id, "depth": depth},
+        {"query": query, "depth": depth, **scope.params},
     ).all()
     return [_Ranked(r.document_id, r.filename, r.page_no, float(r.rank)) for r in rows]
 
 
 def _semantic(
-    session: Session, user_id: uuid.UUID, query: str, depth: int, provider: EmbeddingProvider
+    session: Session, scope: _Scope, query: str, depth: int, provider: EmbeddingProvider
 ) -> list[_Ranked]:
     vector = provider.embed_query(query)
     literal = "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
     dims = int(provider.dimensions)
     # The expression must match the model's partial index exactly for the planner to use HNSW.
     distance = f"(c.embedding::vector({dims}) <=> CAST(:vector AS vector({dims})))"
-    params = {"vector": literal, "user_id": user_id, "model": provider.key, "depth": depth}
+    params = {"vector": literal, "model": provider.key, "depth": depth, **scope.params}
     # SET cannot take a bind parameter; set_config(..., is_local => true) is the same for this transaction.
     session.execute(
         text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(min(1000, max(depth, 40)))}
@@ -124,7 +160,7 @@ def _semantic(
             FROM chunks c
             JOIN jobs j ON j.id = c.job_id AND j.current
             JOIN documents d ON d.id = c.document_id
-            WHERE c.model_key = :model AND {VISIBLE_SQL}
+            WHERE c.model_key = :model AND {scope.sql}
             ORDER BY {distance}
             LIMIT :depth
             """
@@ -142,7 +178,7 @@ def _semantic(
                     FROM chunks c
                     JOIN jobs j ON j.id = c.job_id AND j.current
                     JOIN documents d ON d.id = c.document_id
-                    WHERE c.model_key = :model AND {VISIBLE_SQL}
+                    WHERE c.model_key = :model AND {scope.sql}
                 )
                 SELECT c.document_id, c.filename, c.page_start, c.text, 1 - {distance} AS similarity
                 FROM mine c

@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import tiktoken
 
+from testkit.fakes import openai_answers
 from testkit.fakes.http import Hold, HttpFake
 
 EMBEDDING_MODELS = {
@@ -75,6 +76,8 @@ _FAULT_ENDPOINTS = {
     "invalid_json_content": ("chat",),
     "schema_violation": ("chat",),
     "ungrounded": ("chat",),
+    "stream_break": ("chat",),
+    "stray_citation": ("chat",),
 }
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -147,6 +150,8 @@ class FakeOpenAI(HttpFake):
         self._lock = threading.Lock()
         # Per endpoint ("embeddings", "chat"): requests kept waiting until released.
         self.holds = {"embeddings": Hold(), "chat": Hold()}
+        # A streamed reply kept waiting after its first word.
+        self.stream_hold = Hold()
 
     @property
     def base_url(self) -> str:
@@ -180,7 +185,9 @@ class FakeOpenAI(HttpFake):
           `content_filter`: `finish_reason: content_filter`; `azure_content_filter`: Azure's 400 error body
           with code `content_filter`; `invalid_json_content`: content that is not JSON;
           `schema_violation`: JSON content missing required keys; `ungrounded`: a valid reply with a date
-          that is not in the document and the first e-mail address on a page it is not on.
+          that is not in the document and the first e-mail address on a page it is not on;
+          `stream_break`: a streamed reply that stops halfway without ending its body;
+          `stray_citation`: an answer that also cites a passage it was not given, [99].
         """
         if kind not in _FAULT_ENDPOINTS:
             raise ValueError(f"unknown fault {kind!r}")
@@ -193,11 +200,11 @@ class FakeOpenAI(HttpFake):
         with self._lock:
             self.requests.clear()
             self._faults.clear()
-        for hold in self.holds.values():
+        for hold in (*self.holds.values(), self.stream_hold):
             hold.release()
 
     def stop(self) -> None:
-        for hold in self.holds.values():
+        for hold in (*self.holds.values(), self.stream_hold):
             hold.release()
         super().stop()
 
@@ -507,6 +514,12 @@ class FakeOpenAI(HttpFake):
                     500, "The fake could not satisfy the schema: " + "; ".join(problems), "server_error"
                 )
             content: str | None = json.dumps(reply, ensure_ascii=False)
+        elif openai_answers.is_rewrite(system):
+            content = openai_answers.rewrite(messages)
+        elif openai_answers.is_ask(messages):
+            content = openai_answers.answer(messages)
+            if fault is not None and fault.kind == "stray_citation":
+                content += " See also [99]."
         else:
             content = _summary(_pages(document)[0][1] if _pages(document) else document)
 
@@ -529,6 +542,13 @@ class FakeOpenAI(HttpFake):
             cut = min(len(tokens) // 2, limit or len(tokens))
             content, finish_reason, completion_tokens = encoding.decode(tokens[:cut]), "length", cut
         prompt_tokens = sum(len(encoding.encode_ordinary(_content(m))) + 4 for m in messages) + 3
+        if body.get("stream"):
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                     "total_tokens": prompt_tokens + completion_tokens}  # fmt: skip
+            with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            events = openai_answers.chunks(content or "", str(model), usage, with_usage=with_usage)
+            broken = kind == "stream_break"
+            return _Reply(200, None, stream=events[: len(events) // 2] if broken else events, broken=broken)
         return _Reply(
             200,
             {
@@ -887,6 +907,8 @@ class _Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
+    stream: list[bytes] | None = None  # server-sent events, sent as they are written
+    broken: bool = False  # the stream stops without ending its body
 
 
 def _error(
@@ -943,6 +965,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake._record(request)
         reply = self.server.fake.handle(request)
         request.status, request.reply = reply.status, reply.body
+        if reply.stream is not None:
+            self._stream(reply)
+            return
         payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         try:
             self.send_response(reply.status)
@@ -955,6 +980,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up waiting (a timeout test)
+
+    def _stream(self, reply: _Reply) -> None:
+        """The events in chunked transfer encoding, each flushed as it is written."""
+        assert reply.stream is not None
+        try:
+            self.send_response(reply.status)
+            self.send_header("content-type", "text/event-stream; charset=utf-8")
+            self.send_header("transfer-encoding", "chunked")
+            self.send_header("x-request-id", f"req_{uuid.uuid4().hex}")
+            self.end_headers()
+            for index, event in enumerate(reply.stream):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()
+                if index == 1:
+                    self.server.fake.stream_hold.keep_if_armed()
+            if reply.broken:
+                self.close_connection = True  # no last chunk: the client reads a body cut short
+                return
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
 
 def inputs_of(request: RecordedRequest) -> Iterator[str]:

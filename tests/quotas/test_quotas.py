@@ -49,6 +49,17 @@ def test_uploads_per_minute_refuse_the_next_and_say_when(redis_url: str) -> None
     quotas.check_upload(f"u-{uuid.uuid4()}")  # another user is not affected
 
 
+def test_questions_per_minute_are_limited_apart_from_uploads(redis_url: str) -> None:
+    quotas = _quotas(redis_url, QUOTA_ASKS_PER_MINUTE=2, QUOTA_UPLOADS_PER_MINUTE=1)
+    user = f"u-{uuid.uuid4()}"
+    quotas.check_ask(user)
+    quotas.check_ask(user)
+    with pytest.raises(RateLimited) as refused:
+        quotas.check_ask(user)
+    assert refused.value.code == "too_many_questions" and 1 <= refused.value.retry_after <= 60
+    quotas.check_upload(user)  # asking does not use up the upload quota
+
+
 def test_bytes_per_day_are_charged_by_size(redis_url: str) -> None:
     quotas = _quotas(redis_url, QUOTA_UPLOAD_BYTES_PER_DAY=1000)
     user = f"u-{uuid.uuid4()}"

@@ -71,6 +71,24 @@ ANY_USER = {"owner": 200, "editor": 200, "viewer": 200, "stranger": 200, "anonym
 PUBLIC = dict.fromkeys(ROLES, 200)
 
 
+def _conversation(world: World, fresh: bool = False) -> str:
+    """A conversation of the owner's about the shared document; conversations are never shared."""
+    found = getattr(world, "conversation", None)
+    if found is None or fresh:
+        answer = world.owner.http.post(
+            "/api/v1/ask",
+            json={"question": f"What is {WORD}?", "document_ids": [world.shared["id"]]},  # type: ignore[attr-defined]
+        )
+        assert answer.status_code == 200, answer.text
+        found = answer.json()["conversation_id"]
+        if not fresh:
+            world.conversation = found  # type: ignore[attr-defined]
+    return found
+
+
+OWN_ONLY = {"owner": 200, "editor": 404, "viewer": 404, "stranger": 404, "anonymous": 401}
+
+
 def _job(document: dict, kind: str) -> str:
     return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
 
@@ -147,6 +165,21 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"owner": 409, "editor": 409, "viewer": 403, "stranger": 404, "anonymous": 401},
     ),
     ("GET", "/api/v1/search"): Case(lambda w, c, r: c.get("/api/v1/search", params={"q": WORD}), ANY_USER),
+    ("POST", "/api/v1/ask"): Case(
+        lambda w, c, r: c.post(
+            "/api/v1/ask", json={"question": f"What is {WORD}?", "document_ids": [w.shared["id"]]}
+        ),  # type: ignore[attr-defined]
+        READ,
+    ),
+    ("GET", "/api/v1/conversations"): Case(lambda w, c, r: c.get("/api/v1/conversations"), ANY_USER),
+    ("GET", "/api/v1/conversations/{conversation_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/conversations/{_conversation(w)}"), OWN_ONLY
+    ),
+    ("DELETE", "/api/v1/conversations/{conversation_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/conversations/{_conversation(w, fresh=True)}"),
+        OWN_ONLY | {"owner": 204},
+        fresh=True,
+    ),
     ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
     ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
     ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),

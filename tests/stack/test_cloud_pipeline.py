@@ -6,7 +6,6 @@ environment variables only."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,10 +14,8 @@ from sqlalchemy import create_engine, text
 
 from shared.config import DatabaseSettings
 from testkit import documents as make
-from testkit.fakes.azurite import Azurite
-from testkit.fakes.document_intelligence import FakeDocumentIntelligence
-from testkit.fakes.openai_server import FakeOpenAI
-from tests.conftest import ApiUser, running_stack
+from tests.conftest import ApiUser
+from tests.stack.conftest import CONTAINER
 
 pytestmark = pytest.mark.stack
 
@@ -26,30 +23,6 @@ SCANNED = ["The harbour master logged every arriving ferry in a blue notebook."]
 INVOICE = (
     "INVOICE No. INV-2025-0107\nDate: 3 February 2025\nTotal amount due: EUR 980.00\nbilling@example.org"
 )
-CONTAINER = "workopti-cloud"
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[dict]:
-    with Azurite() as azurite, FakeDocumentIntelligence() as di, FakeOpenAI() as openai_fake:
-        secrets = {
-            "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-            "AZURE_DOCUMENT_INTELLIGENCE_KEY": di.key,
-            "AZURE_OPENAI_API_KEY": openai_fake.azure_api_key,
-        }
-        env = secrets | {
-            "AZURE_STORAGE_CONTAINER": CONTAINER,
-            "OCR_PROVIDER": "azure",
-            "AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT": di.endpoint,
-            "AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS": "0.2",
-            "EMBEDDINGS_PROVIDER": "azure_openai",
-            "LLM_PROVIDER": "azure_openai",
-            "AZURE_OPENAI_ENDPOINT": openai_fake.azure_endpoint,
-            "AZURE_OPENAI_EMBEDDING_DEPLOYMENT": "embed-small",
-            "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
-        }
-        with running_stack("cloud", env) as stack:
-            yield {"stack": stack, "secrets": secrets, "azurite": azurite, "di": di, "openai": openai_fake}
 
 
 @pytest.fixture(scope="module")
