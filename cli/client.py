@@ -5,12 +5,13 @@ from __future__ import annotations
 import getpass
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import httpx
+from httpx_sse import connect_sse
 
 TERMINAL = {"ready", "failed", "cancelled"}
 
@@ -137,3 +138,22 @@ class ApiClient:
             cursor = body.get("next_cursor")
             if not cursor:
                 return items
+
+    def ask(
+        self, question: str, document_ids: list[str] | None = None, conversation_id: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The events of a streamed answer, as (name, data); an `error` event raises ApiError."""
+        body: dict[str, Any] = {"question": question}
+        if document_ids:
+            body["document_ids"] = document_ids
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        with connect_sse(self.http, "POST", "/api/v1/ask", json=body, headers=self._headers()) as source:
+            if source.response.status_code >= 400:
+                source.response.read()
+                self._check(source.response)
+            for event in source.iter_sse():
+                data = event.json()
+                if event.event == "error":
+                    raise ApiError(int(data.get("status", 500)), data)
+                yield event.event, data

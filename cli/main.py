@@ -400,6 +400,32 @@ def reprocess(
 
 
 @app.command()
+def ask(
+    question: str,
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", help="ask within this document; repeat for several")
+    ] = None,
+    conversation: Annotated[
+        str | None, typer.Option("--conversation", help="a follow-up in this conversation")
+    ] = None,
+    as_json: JsonOption = False,
+    api: ApiOption = default_api_url(),
+    user: UserOption = default_user(),
+    token: TokenOption = None,
+) -> None:
+    """Ask your documents a question: the answer streams in, then the pages it cites."""
+    from cli import answers
+
+    client = _client(api, user, token)
+    try:
+        answers.show(client.ask(question, doc, conversation), console, err, as_json=as_json)
+    except ApiError as exc:
+        console.print()
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
 def status(
     document_id: str,
     as_json: JsonOption = False,

@@ -124,3 +124,44 @@ def _get(stack: Stack, user: str, path: str) -> dict:
         "access_token"
     ]
     return httpx.get(f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"}).json()
+
+
+def test_ask_prints_the_answer_and_its_citations_and_follows_up(stack: Stack, tmp_path: Path) -> None:
+    user = f"cli-{uuid.uuid4().hex[:6]}"
+    fleet = tmp_path / "fleet.pdf"
+    fleet.write_bytes(
+        make.text_pdf(
+            [
+                "Harbour timetable. The harbour office opens at six in the morning on weekdays.",
+                "The ferry Nordlys carries 320 passengers between Bodø and Moskenes. "
+                "The ferry Nordlys also takes 40 cars on its lower deck.",
+            ]
+        )
+    )
+    submitted = _workopti(stack, "submit", str(fleet), "--wait", "--json", user=user)
+    assert submitted.returncode == 0, submitted.stderr
+    document_id = json.loads(submitted.stdout)[0]["id"]
+
+    human = _workopti(stack, "ask", "How many passengers does the ferry Nordlys carry?", user=user)
+    assert human.returncode == 0, human.stderr
+    assert "320 passengers" in human.stdout and "fleet.pdf, page 2:" in human.stdout
+    assert "--conversation" in human.stderr
+
+    first = _workopti(
+        stack,
+        "ask",
+        "How many passengers does the ferry Nordlys carry?",
+        "--doc",
+        document_id,
+        "--json",
+        user=user,
+    )
+    answer = json.loads(first.stdout)
+    assert answer["grounded"] and answer["citations"][0]["page_no"] == 2
+    follow_up = _workopti(
+        stack, "ask", "And how many cars?", "--conversation", answer["conversation_id"], "--json", user=user
+    )
+    assert any("40 cars" in c["quote"] for c in json.loads(follow_up.stdout)["citations"])
+
+    stranger = _workopti(stack, "ask", "Who?", "--doc", document_id, user=f"cli-{uuid.uuid4().hex[:6]}")
+    assert stranger.returncode == 1 and "document_not_found" in stranger.stderr
