@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = (
     "bench.upload",
     "bench.dispatch",
+    "bench.ask",
     "bench.text_layer",
     "bench.ocr",
     "bench.embeddings",
