@@ -437,7 +437,9 @@ def test_a_429_on_a_poll_is_retried_and_polling_follows_retry_after(tmp_path):
         pages = read(tmp_path, documents.png("Polled with Retry-After."), PNG, settings)
 
         polls = fake.poll_requests()
-        assert len(polls) == 4  # one throttled, two running, one succeeded
+        # One throttled, two running, one succeeded; more running ones when the fake's own OCR of the
+        # page is slow on a busy machine.
+        assert len(polls) >= 4
         gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(polls)]
         assert max(gaps) < 15, gaps  # far below the 30 s interval, whatever the machine's load
         assert pages[0].text
