@@ -87,7 +87,7 @@ class Authenticator:
     def verify(self, authorization: str | None) -> Identity:
         """The identity the header's token proves; raises `AuthFailed` (401) or, when Clerk's keys
         cannot be fetched, `JwksUnavailable` (503)."""
-        token = _bearer_token(authorization)
+        token = bearer_token(authorization)
         try:
             claims = (
                 self._clerk_claims(token) if self.auth.mode is AuthMode.CLERK else self._dev_claims(token)
@@ -121,7 +121,7 @@ class Authenticator:
         return _decode(token, self.auth.secret, DEV_ALGORITHM, self.auth.issuer, self.auth.leeway_seconds)
 
 
-def _bearer_token(authorization: str | None) -> str:
+def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise AuthFailed("Send an Authorization: Bearer <token> header.", code="missing_token")
     scheme, _, token = authorization.partition(" ")

@@ -12,7 +12,19 @@ from api import debug, edge, problems, spa
 from api.metrics import HttpMetrics, build_registry
 from api.publisher import CeleryPublisher
 from api.quotas import Quotas
-from api.routers import ask, auth, conversations, documents, grants, health, jobs, pipeline, search, usage
+from api.routers import (
+    api_keys,
+    ask,
+    auth,
+    conversations,
+    documents,
+    grants,
+    health,
+    jobs,
+    pipeline,
+    search,
+    usage,
+)
 from api.state import AppState
 from shared.config import Settings, get_settings
 from shared.db import build_engine, build_session_factory
@@ -70,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.document_problems(app)
     for router in (
         auth.router,
+        api_keys.router,
         ask.router,
         conversations.router,
         documents.router,

@@ -25,6 +25,8 @@ class KnownUser:
     subject: str
     name: str | None
     email: str | None
+    # None: a person signed in, who may do all their roles allow; else the scopes of the API key used.
+    scopes: frozenset[str] | None = None
 
 
 class UserCache:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
-from api.deps import CurrentUser, SessionDep, StateDep
+from api.deps import SearchUser, SessionDep, StateDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from api.streaming import event_stream, wants_events
@@ -30,7 +30,7 @@ Comment lines are heartbeats while the model thinks."""
 def ask(
     body: AskIn,
     request: Request,
-    user: CurrentUser,
+    user: SearchUser,
     session: SessionDep,
     state: StateDep,
     accept: Annotated[str | None, Header()] = None,

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import SearchUser, SessionDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.ask import conversations
@@ -14,18 +14,18 @@ router = APIRouter(prefix=f"{API_PREFIX}/conversations", tags=["ask"], responses
 
 
 @router.get("", response_model=ConversationPage, summary="The caller's conversations, newest first")
-def list_conversations(user: CurrentUser, session: SessionDep) -> ConversationPage:
+def list_conversations(user: SearchUser, session: SessionDep) -> ConversationPage:
     return ConversationPage(items=conversations.list_for(session, user.id))
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetailOut, summary="A conversation's turns")
 def get_conversation(
-    conversation_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    conversation_id: uuid.UUID, user: SearchUser, session: SessionDep
 ) -> ConversationDetailOut:
     return conversations.get(session, user.id, conversation_id)
 
 
 @router.delete("/{conversation_id}", status_code=204, summary="Delete a conversation and its turns")
-def delete_conversation(conversation_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+def delete_conversation(conversation_id: uuid.UUID, user: SearchUser, session: SessionDep) -> Response:
     conversations.remove(session, user.id, conversation_id)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api import security_events
-from api.deps import CurrentUser, SessionDep, StateDep
+from api.deps import ReadUser, SessionDep, StateDep, WriteUser
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from api.security_events import SecurityEvent
@@ -76,7 +76,7 @@ def upload_document(
     request: Request,
     response: Response,
     upload: UploadDep,
-    user: CurrentUser,
+    user: WriteUser,
     session: SessionDep,
     state: StateDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
@@ -107,7 +107,7 @@ def upload_document(
 
 @router.get("", response_model=DocumentList, summary="The documents the caller may read, newest first")
 def list_documents(
-    user: CurrentUser,
+    user: ReadUser,
     session: SessionDep,
     status: DocumentStatusFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -139,7 +139,7 @@ def list_documents(
 )
 def get_document(
     document_id: uuid.UUID,
-    user: CurrentUser,
+    user: ReadUser,
     session: SessionDep,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -159,7 +159,7 @@ def get_document(
 @router.get("/{document_id}/pages", response_model=PageList, summary="The text of each page")
 def get_pages(
     document_id: uuid.UUID,
-    user: CurrentUser,
+    user: ReadUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -179,7 +179,7 @@ def get_pages(
 
 
 @router.get("/{document_id}/results", response_model=ResultsOut, summary="Summary, classification, fields")
-def get_results(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ResultsOut:
+def get_results(document_id: uuid.UUID, user: ReadUser, session: SessionDep) -> ResultsOut:
     document, _ = documents.get_document(session, user.id, document_id)
     return documents.results_view(session, document)
 
@@ -191,7 +191,7 @@ def get_results(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download_original(
-    document_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep
+    document_id: uuid.UUID, user: ReadUser, session: SessionDep, state: StateDep
 ) -> StreamingResponse:
     document, _ = documents.get_document(session, user.id, document_id)
     try:
@@ -213,7 +213,7 @@ def download_original(
 
 @router.get("/{document_id}/file-url", response_model=FileUrlOut, summary="Where to download the original")
 def original_url(
-    document_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
+    document_id: uuid.UUID, request: Request, user: ReadUser, session: SessionDep, state: StateDep
 ) -> FileUrlOut:
     """A short-lived read-only link straight to blob storage when the store can issue one (Azure: a
     SAS), so large downloads do not pass through the API; otherwise the API's own /file URL."""
@@ -243,7 +243,7 @@ def reprocess_document(
     document_id: uuid.UUID,
     request: Request,
     response: Response,
-    user: CurrentUser,
+    user: WriteUser,
     session: SessionDep,
     state: StateDep,
     body: ReprocessIn | None = None,
@@ -258,6 +258,6 @@ def reprocess_document(
 
 
 @router.delete("/{document_id}", status_code=204, summary="Delete a document and everything made from it")
-def delete_document(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+def delete_document(document_id: uuid.UUID, user: WriteUser, session: SessionDep) -> Response:
     documents.delete_document(session, user.id, document_id)
     return Response(status_code=204)

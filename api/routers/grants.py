@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import ReadUser, SessionDep, WriteUser
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.documents import grants
@@ -19,7 +19,7 @@ UserId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 
 
 @router.get("", response_model=GrantList, summary="Who the document is shared with (owner only)")
-def list_grants(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> GrantList:
+def list_grants(document_id: uuid.UUID, user: ReadUser, session: SessionDep) -> GrantList:
     return GrantList(items=grants.list_grants(session, user.id, document_id))
 
 
@@ -33,7 +33,7 @@ def put_grant(
     document_id: uuid.UUID,
     user_id: UserId,
     body: GrantIn,
-    user: CurrentUser,
+    user: WriteUser,
     session: SessionDep,
     response: Response,
 ) -> GrantOut:
@@ -43,6 +43,6 @@ def put_grant(
 
 
 @router.delete("/{user_id}", status_code=204, summary="Stop sharing the document with a user (owner only)")
-def revoke_grant(document_id: uuid.UUID, user_id: UserId, user: CurrentUser, session: SessionDep) -> Response:
+def revoke_grant(document_id: uuid.UUID, user_id: UserId, user: WriteUser, session: SessionDep) -> Response:
     grants.revoke_grant(session, user.id, document_id, user_id)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, StateDep
+from api.deps import ReadUser, SessionDep, StateDep, WriteUser
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from api.state import KnownUser
@@ -32,7 +32,7 @@ def _visible(session: Session, user: KnownUser, job_id: uuid.UUID, at_least: Rol
 
 
 @router.get("/{job_id}", response_model=JobDetailOut, summary="A job with its history")
-def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobDetailOut:
+def get_job(job_id: uuid.UUID, user: ReadUser, session: SessionDep) -> JobDetailOut:
     return documents.job_detail(session, _visible(session, user, job_id))
 
 
@@ -45,12 +45,12 @@ def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobDet
     "here); the document keeps showing the old outputs until the new run succeeds. A failed or cancelled "
     "job of the newest run runs again in place.",
 )
-def retry_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
+def retry_job(job_id: uuid.UUID, user: WriteUser, session: SessionDep, state: StateDep) -> JobOut:
     _visible(session, user, job_id, Role.EDITOR)
     return documents.job_view(actions.retry(session, job_id, state.settings.jobs))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job that has not ended")
-def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep, state: StateDep) -> JobOut:
+def cancel_job(job_id: uuid.UUID, user: WriteUser, session: SessionDep, state: StateDep) -> JobOut:
     _visible(session, user, job_id, Role.EDITOR)
     return documents.job_view(actions.cancel(session, job_id, state.settings.jobs))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep, StateDep
+from api.deps import SearchUser, SessionDep, StateDep
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from shared.providers.usage import metering
@@ -17,7 +17,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["search"], responses=API_PROBLEMS)
 
 @router.get("/search", response_model=SearchResults, summary="Search every page the caller may read")
 def search_documents(
-    user: CurrentUser,
+    user: SearchUser,
     session: SessionDep,
     state: StateDep,
     q: Annotated[str, Query(min_length=1, max_length=1000)],

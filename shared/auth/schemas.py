@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
+from shared.auth.scopes import Scope
 from shared.schemas import Schema
 
 
@@ -26,3 +29,31 @@ class TokenOut(Schema):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class ApiKeyIn(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        examples=["nightly import"]
+    )
+    scopes: list[Scope] = Field(min_length=1, examples=[["documents:read", "search"]])
+    expires_at: AwareDatetime | None = Field(
+        None, description="When the key stops working, with its time zone; none: never."
+    )
+
+
+class ApiKeyOut(Schema):
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart.")
+    scopes: list[Scope]
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="The key itself: shown this once, never again.")
+
+
+class ApiKeyList(Schema):
+    items: list[ApiKeyOut]

@@ -1,5 +1,6 @@
 """The ORM models, one module per table; importing this package registers them all on Base.metadata."""
 
+from shared.models.api_key import ApiKey
 from shared.models.blob_purge import BlobPurge
 from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.conversation import Conversation, ConversationTurn
@@ -13,6 +14,7 @@ from shared.models.user import User
 
 __all__ = [
     "AiResult",
+    "ApiKey",
     "BlobPurge",
     "Chunk",
     "Conversation",

@@ -89,6 +89,15 @@ def _conversation(world: World, fresh: bool = False) -> str:
 OWN_ONLY = {"owner": 200, "editor": 404, "viewer": 404, "stranger": 404, "anonymous": 401}
 
 
+def _api_key(world: World, scopes: list[str] | None = None) -> dict:
+    """A new key of the owner's, with every scope unless `scopes` says otherwise."""
+    response = world.owner.http.post(
+        "/api/v1/api-keys", json={"name": "matrix", "scopes": scopes if scopes is not None else ALL_SCOPES}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def _job(document: dict, kind: str) -> str:
     return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
 
@@ -180,6 +189,17 @@ MATRIX: dict[tuple[str, str], Case] = {
         OWN_ONLY | {"owner": 204},
         fresh=True,
     ),
+    ("POST", "/api/v1/api-keys"): Case(
+        lambda w, c, r: c.post("/api/v1/api-keys", json={"name": f"{r} key", "scopes": ["search"]}),
+        {"owner": 201, "editor": 201, "viewer": 201, "stranger": 201, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/api-keys"): Case(lambda w, c, r: c.get("/api/v1/api-keys"), ANY_USER),
+    # Each role revokes the owner's key: only the owner finds it.
+    ("DELETE", "/api/v1/api-keys/{key_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/api-keys/{_api_key(w)['id']}"),
+        OWN_ONLY | {"owner": 204},
+        fresh=True,
+    ),
     ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
     ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
     ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),
@@ -193,6 +213,82 @@ def test_every_route_has_an_entry(stack: Stack) -> None:
     routes = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     assert routes - MATRIX.keys() == set(), "add the new routes to MATRIX"
     assert MATRIX.keys() - routes == set(), "MATRIX names routes that no longer exist"
+
+
+ALL_SCOPES = ["documents:read", "documents:write", "search", "webhooks"]
+# The scope an API key needs for each route; None: any key; SESSION: no key at all (a person signs in).
+SESSION = "session"
+SCOPE_OF: dict[tuple[str, str], str | None] = {
+    ("POST", "/api/v1/auth/dev-token"): None,
+    ("GET", "/api/v1/auth/me"): None,
+    ("GET", "/api/v1/pipeline"): None,
+    ("GET", "/api/v1/usage"): None,
+    ("POST", "/api/v1/api-keys"): SESSION,
+    ("GET", "/api/v1/api-keys"): SESSION,
+    ("DELETE", "/api/v1/api-keys/{key_id}"): SESSION,
+    ("POST", "/api/v1/documents"): "documents:write",
+    ("GET", "/api/v1/documents"): "documents:read",
+    ("GET", "/api/v1/documents/{document_id}"): "documents:read",
+    ("DELETE", "/api/v1/documents/{document_id}"): "documents:write",
+    ("POST", "/api/v1/documents/{document_id}/reprocess"): "documents:write",
+    ("GET", "/api/v1/documents/{document_id}/pages"): "documents:read",
+    ("GET", "/api/v1/documents/{document_id}/results"): "documents:read",
+    ("GET", "/api/v1/documents/{document_id}/file"): "documents:read",
+    ("GET", "/api/v1/documents/{document_id}/file-url"): "documents:read",
+    ("GET", "/api/v1/documents/{document_id}/grants"): "documents:read",
+    ("PUT", "/api/v1/documents/{document_id}/grants/{user_id}"): "documents:write",
+    ("DELETE", "/api/v1/documents/{document_id}/grants/{user_id}"): "documents:write",
+    ("GET", "/api/v1/jobs/{job_id}"): "documents:read",
+    ("POST", "/api/v1/jobs/{job_id}/retry"): "documents:write",
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): "documents:write",
+    ("GET", "/api/v1/search"): "search",
+    ("POST", "/api/v1/ask"): "search",
+    ("GET", "/api/v1/conversations"): "search",
+    ("GET", "/api/v1/conversations/{conversation_id}"): "search",
+    ("DELETE", "/api/v1/conversations/{conversation_id}"): "search",
+    ("GET", "/health/live"): None,
+    ("GET", "/health/ready"): None,
+    ("GET", "/health/status"): None,
+    ("GET", "/health/metrics"): None,
+}
+# Routes that answer without a user: a key changes nothing there.
+_PUBLIC_ROUTES = {route for route, case in MATRIX.items() if case.expected["anonymous"] != 401}
+
+
+def test_every_route_names_the_scope_a_key_needs() -> None:
+    assert SCOPE_OF.keys() == MATRIX.keys()
+
+
+@pytest.mark.parametrize(
+    "route",
+    [r for r in MATRIX if SCOPE_OF[r] is not None],
+    ids=[f"{m} {p}" for m, p in MATRIX if SCOPE_OF[(m, p)]],
+)
+def test_a_key_without_the_routes_scope_is_refused(
+    world: World, stack: Stack, route: tuple[str, str]
+) -> None:
+    scope = SCOPE_OF[route]
+    key = _api_key(world, [s for s in ALL_SCOPES if s != scope])
+    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {key['key']}"}) as robot:
+        response = MATRIX[route].call(world, robot, "owner")
+    world.owner.http.delete(f"/api/v1/api-keys/{key['id']}")  # a user's keys are limited in number
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize(
+    "route",
+    [r for r in MATRIX if SCOPE_OF[r] != SESSION and r not in _PUBLIC_ROUTES],
+    ids=[f"{m} {p}" for m, p in MATRIX if SCOPE_OF[(m, p)] != SESSION and (m, p) not in _PUBLIC_ROUTES],
+)
+def test_a_key_with_the_scope_acts_as_its_owner(world: World, stack: Stack, route: tuple[str, str]) -> None:
+    key = _api_key(world, [SCOPE_OF[route]] if SCOPE_OF[route] else ["documents:read"])
+    with httpx.Client(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=60
+    ) as robot:
+        response = MATRIX[route].call(world, robot, "owner")
+    world.owner.http.delete(f"/api/v1/api-keys/{key['id']}")
+    assert response.status_code == MATRIX[route].expected["owner"], response.text
 
 
 @pytest.mark.parametrize("route", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
