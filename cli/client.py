@@ -157,3 +157,18 @@ class ApiClient:
                 if event.event == "error":
                     raise ApiError(int(data.get("status", 500)), data)
                 yield event.event, data
+
+    def events(self, read_timeout: float = 60) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The caller's live events, as (name, data), from now on. Yields ("open", {}) once the stream is
+        established, so the caller can catch up on what happened before it."""
+        timeout = httpx.Timeout(self.http.timeout.connect or 10, read=read_timeout)
+        with connect_sse(
+            self.http, "GET", "/api/v1/events", headers=self._headers(), timeout=timeout
+        ) as source:
+            if source.response.status_code >= 400:
+                source.response.read()
+                self._check(source.response)
+            yield "open", {}
+            for event in source.iter_sse():
+                if event.event and event.data:
+                    yield event.event, event.json()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -283,6 +284,57 @@ def submit(
 
 
 def _follow(
+    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID],
+    poll_seconds: float,
+) -> None:  # fmt: skip
+    """Follow the documents to the end by the live event stream; by polling when it is unavailable."""
+    try:
+        _follow_events(client, documents, progress, bars)
+    except (httpx.HTTPError, ApiError) as exc:
+        logging.getLogger(__name__).debug("following by polling: %s", exc)
+    _follow_polling(client, documents, progress, bars, poll_seconds)  # returns at once when all ended
+
+
+def _follow_events(
+    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID]
+) -> None:
+    """Each event updates the document it is about; a document is fetched again only when it ends."""
+
+    def show(document_id: str) -> None:
+        done, state = _progress_of(documents[document_id])
+        progress.update(bars[document_id], completed=done, state=state)
+
+    def refetch(document_id: str) -> None:
+        documents[document_id] = client.document(document_id)
+        show(document_id)
+
+    for name, data in client.events():
+        if name == "open":  # what happened before the stream opened
+            for followed, state in documents.items():
+                if state["status"] not in TERMINAL:
+                    refetch(followed)
+        document_id = str(data.get("document_id", ""))
+        document = documents.get(document_id)
+        if document is not None and document["status"] not in TERMINAL:
+            if name == "job.changed":
+                for job in document.get("jobs", []):
+                    if job["id"] == data["job_id"]:
+                        job["status"], job["attempts"] = data["status"], max(job["attempts"], data["attempt"])
+            elif name == "document.changed" and data.get("status") in TERMINAL:
+                refetch(document_id)  # its final state, with what it shows
+            elif name == "document.changed":
+                document["status"] = data["status"]
+                for job in document.get("jobs", []):
+                    if job["id"] == data.get("job_id"):
+                        job["progress"] = data["progress"]
+            elif name == "document.deleted":
+                document["status"] = "cancelled"
+            show(document_id)
+        if all(doc["status"] in TERMINAL for doc in documents.values()):
+            return
+
+
+def _follow_polling(
     client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID],
     poll_seconds: float,
 ) -> None:  # fmt: skip

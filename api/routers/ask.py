@@ -43,7 +43,9 @@ def ask(
     )
     if wants_events(accept):
         return event_stream(
-            events, instance=request.url.path, heartbeat_seconds=state.settings.server.ask_heartbeat_seconds
+            events,
+            instance=request.url.path,
+            heartbeat_seconds=state.settings.server.stream_heartbeat_seconds,
         )
     answer = [data for name, data in events if name == "done"]  # the last event, or an exception
     return AnswerOut.model_validate(answer[-1])

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api.deps import SearchUser, SessionDep
 from api.problems import API_PROBLEMS
@@ -14,8 +15,13 @@ router = APIRouter(prefix=f"{API_PREFIX}/conversations", tags=["ask"], responses
 
 
 @router.get("", response_model=ConversationPage, summary="The caller's conversations, newest first")
-def list_conversations(user: SearchUser, session: SessionDep) -> ConversationPage:
-    return ConversationPage(items=conversations.list_for(session, user.id))
+def list_conversations(
+    user: SearchUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> ConversationPage:
+    return conversations.list_for(session, user.id, limit, cursor)
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetailOut, summary="A conversation's turns")

@@ -27,6 +27,7 @@ from shared.documents.schemas import (
     ResultsOut,
 )
 from shared.errors import DomainError, Invalid, RateLimited
+from shared.paging import decode_cursor
 from shared.providers.storage import BlobNotFound
 from shared.providers.storage.base import iter_stream
 
@@ -168,7 +169,7 @@ def get_pages(
     document, _ = documents.get_document(session, user.id, document_id)
     after = 0
     if cursor is not None:
-        (raw,) = repository.decode_cursor(cursor, 1)
+        (raw,) = decode_cursor(cursor, 1)
         if not raw.isdigit():
             raise Invalid("The cursor is not one this API issued.", code="invalid_cursor")
         after = int(raw)

@@ -3,26 +3,41 @@ sees one; for anyone else it does not exist."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from shared.ask.errors import ConversationNotFound
-from shared.ask.schemas import ConversationDetailOut, ConversationOut, TurnOut
+from shared.ask.schemas import ConversationDetailOut, ConversationOut, ConversationPage, TurnOut
+from shared.errors import Invalid
 from shared.models import Conversation, ConversationTurn
+from shared.paging import decode_cursor, encode_cursor
 
-PAGE = 100
 
-
-def list_for(session: Session, user_id: uuid.UUID, limit: int = PAGE) -> list[ConversationOut]:
-    rows = session.scalars(
-        select(Conversation)
-        .where(Conversation.user_id == user_id)
-        .order_by(Conversation.updated_at.desc(), Conversation.id)
-        .limit(limit)
+def list_for(session: Session, user_id: uuid.UUID, limit: int, cursor: str | None = None) -> ConversationPage:
+    """The newest first, a page at a time (keyset: a deep page costs what the first does)."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    if cursor is not None:
+        raw_updated, raw_id = decode_cursor(cursor, 2)
+        try:
+            after = (dt.datetime.fromisoformat(raw_updated), uuid.UUID(raw_id))
+        except ValueError as exc:
+            raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
+        query = query.where(
+            or_(
+                Conversation.updated_at < after[0],
+                and_(Conversation.updated_at == after[0], Conversation.id > after[1]),
+            )
+        )
+    rows = list(
+        session.scalars(query.order_by(Conversation.updated_at.desc(), Conversation.id).limit(limit + 1))
     )
-    return [ConversationOut.from_row(row) for row in rows]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if more else None
+    return ConversationPage(items=[ConversationOut.from_row(row) for row in rows], next_cursor=next_cursor)
 
 
 def get(session: Session, user_id: uuid.UUID, conversation_id: uuid.UUID) -> ConversationDetailOut:

@@ -11,7 +11,12 @@ from shared.schemas import Schema
 
 
 class AskIn(Schema):
-    question: str = Field(min_length=1, max_length=20_000)  # the service's own limit is clearer; see prepare
+    question: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="At most 2,000 characters once runs of whitespace are one space "
+        "(longer: 400 question_too_long).",
+    )
     document_ids: list[uuid.UUID] | None = Field(
         None, description="Ask within these documents only; left out: everything the caller may read."
     )
@@ -53,8 +58,10 @@ class TurnOut(Schema):
     answer: str
     grounded: bool
     citations: list[CitationOut]
+    sources: list[SourceOut]
     provider: str
     model: str
+    extractive: bool
     created_at: dt.datetime
 
 
@@ -71,3 +78,4 @@ class ConversationDetailOut(ConversationOut):
 
 class ConversationPage(Schema):
     items: list[ConversationOut]
+    next_cursor: str | None = None

@@ -220,6 +220,8 @@ def _store(session: Session, question: Question, result: dict[str, Any]) -> int:
             answer=result["answer"],
             grounded=result["grounded"],
             citations=result["citations"],
+            sources=result["sources"],
+            extractive=result["extractive"],
             provider=result["provider"],
             model=result["model"],
             created_at=now,

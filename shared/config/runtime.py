@@ -107,6 +107,8 @@ class JobSettings(BaseSettings):
     # How often a running job checks that it was not cancelled (or taken over): the longest a cancelled
     # job keeps its worker busy.
     cancel_check_seconds: float = Field(1.0, alias="JOB_CANCEL_CHECK_SECONDS", gt=0, le=60)
+    # How long the event stream keeps events: a client reconnecting within it misses nothing.
+    events_retention_seconds: int = Field(86_400, alias="EVENTS_RETENTION_SECONDS", ge=60)
 
     _split_modules = field_validator("kind_modules", mode="before")(
         classmethod(lambda cls, v: split_commas(v))
@@ -124,6 +126,6 @@ class ServerSettings(BaseSettings):
     # app serves every environment whether the API or nginx serves it (see frontend/env.example).
     web_api_url: str = Field("", alias="VITE_APP_API_URL")  # empty: the API is on the app's origin
     web_clerk_publishable_key: str | None = Field(None, alias="VITE_CLERK_PUBLISHABLE_KEY")
-    # A comment line on a streamed answer while the model thinks, so no proxy or load balancer closes
-    # it as idle (Front Door and App Service drop responses silent for 240 s or less).
-    ask_heartbeat_seconds: float = Field(10.0, alias="ASK_HEARTBEAT_SECONDS", gt=0, le=60)
+    # A comment line on a streamed answer while the model thinks, and on a quiet event stream, so no
+    # proxy or load balancer closes it as idle (Front Door and App Service drop silent responses).
+    stream_heartbeat_seconds: float = Field(10.0, alias="STREAM_HEARTBEAT_SECONDS", gt=0, le=60)

@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 _KEY = "workopti.outbox"
 _ROLLBACK_KEY = "workopti.on_rollback"
+_COMMIT_KEY = "workopti.after_commit"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,14 @@ def on_rollback(session: Session, compensate: Callable[[], None]) -> None:
     session.info.setdefault(_ROLLBACK_KEY, []).append(compensate)
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call `callback` once after this transaction commits (once however often it is asked for), never
+    if it rolls back. For what tells other processes to look, not for what must not be lost."""
+    callbacks = session.info.setdefault(_COMMIT_KEY, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
 def run_compensations(session: Session) -> None:
     for compensate in reversed(session.info.pop(_ROLLBACK_KEY, [])):
         try:
@@ -48,6 +57,7 @@ def run_compensations(session: Session) -> None:
         except Exception:
             log.warning("a rollback compensation failed", exc_info=True)
     session.info.pop(_KEY, None)
+    session.info.pop(_COMMIT_KEY, None)
 
 
 def enqueue(session: Session, message: TaskMessage) -> None:
@@ -68,6 +78,11 @@ def flush_outbox(session: Session, publisher: TaskPublisher | None) -> None:
     """Publish after a successful commit. A broker fault is logged, not raised: the rows are committed
     and the sweeper republishes queued jobs whose messages never arrived."""
     session.info.pop(_ROLLBACK_KEY, None)
+    for callback in session.info.pop(_COMMIT_KEY, []):
+        try:
+            callback()
+        except Exception:
+            log.warning("an after-commit callback failed", exc_info=True)
     messages = session.info.pop(_KEY, [])
     if not messages:
         return

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import uuid
 from collections.abc import Sequence
 
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session
 from shared.documents.access import role_of, shared_with, visible_to
 from shared.errors import Invalid
 from shared.models import AiResult, Document, Job, JobEvent, Page
+from shared.paging import decode_cursor, encode_cursor
 from shared.query_text import clean_query
 
 
@@ -56,22 +55,6 @@ def visible_job(session: Session, user_id: uuid.UUID, job_id: uuid.UUID) -> Job 
 
 def events_of(session: Session, job_id: uuid.UUID) -> Sequence[JobEvent]:
     return session.scalars(select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)).all()
-
-
-def encode_cursor(*parts: object) -> str:
-    """An opaque cursor: the last row's sort key, as JSON (a filename may hold any character)."""
-    raw = json.dumps([p.isoformat() if isinstance(p, dt.datetime) else str(p) for p in parts])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, count: int) -> list[str]:
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-        if not isinstance(parts, list) or len(parts) != count or not all(isinstance(p, str) for p in parts):
-            raise ValueError(parts)
-        return parts
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("The cursor is not one this API issued.", code="invalid_cursor") from exc
 
 
 # The documents list's type filter: families a person thinks in, mapped to the content types we store.

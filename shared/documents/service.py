@@ -23,12 +23,14 @@ from shared.documents.filenames import clean_filename
 from shared.documents.schemas import ClassificationOut, DocumentOut, DocumentSummaryOut, PageOut, ResultsOut
 from shared.documents.spool import SpooledFile
 from shared.errors import Invalid
+from shared.events import service as events
 from shared.jobs import actions, runs
 from shared.jobs.kinds import catalog
 from shared.jobs.schemas import JobDetailOut, JobErrorOut, JobEventOut, JobOut, UsageOut
 from shared.jobs.transitions import lock_document
 from shared.messaging.tasks import purge_message
 from shared.models import BlobPurge, Document, Job
+from shared.paging import encode_cursor
 from shared.pipeline.kinds import AI, EXTRACT
 from shared.providers.storage import BlobStore, document_prefix, original_key
 from shared.usage import service as usage
@@ -223,7 +225,7 @@ def page_views(
     next_cursor = None
     if len(pages) > limit:
         pages = pages[:limit]
-        next_cursor = repository.encode_cursor(pages[-1].page_no)
+        next_cursor = encode_cursor(pages[-1].page_no)
     views = [PageOut.from_row(p, lines=p.lines if with_lines else None) for p in pages]
     return views, next_cursor
 
@@ -264,6 +266,7 @@ def delete_document(session: Session, user_id: uuid.UUID, document_id: uuid.UUID
     through a purge record the sweeper retries until the store confirms."""
     document, _ = get_document(session, user_id, document_id, Role.OWNER)
     lock_document(session, document.id)
+    events.document_deleted(session, document.id)
     purge = BlobPurge(prefix=document_prefix(document.id))
     session.add(purge)
     session.delete(document)

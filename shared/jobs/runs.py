@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.db.outbox import enqueue
+from shared.events import service as events
 from shared.jobs.dispatch import queue_time
 from shared.jobs.errors import JobConflict
 from shared.jobs.kinds import catalog
@@ -84,6 +85,7 @@ def refresh_document(session: Session, document_id: uuid.UUID) -> None:
         .where(Document.id == document_id)
         .values(status=status.value, revision=Document.revision + 1, updated_at=func.now())
     )
+    events.document_changed(session, document_id)
 
 
 # --- starting ------------------------------------------------------------------------------------

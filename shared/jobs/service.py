@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import JobSettings
 from shared.config.runtime import DEFAULT_DISPATCH_PER_USER
+from shared.events import service as events
 from shared.jobs import runs, timing
 from shared.jobs.backoff import retry_delay
 from shared.jobs.dispatch import queue_time
@@ -140,6 +141,8 @@ def report_progress(session: Session, claim: Claim, progress: float | None, leas
         .where(Document.id == claim.document_id)
         .values(revision=Document.revision + 1, updated_at=func.now())
     )
+    if progress is not None:
+        events.document_changed(session, claim.document_id, job_id=str(claim.job_id), progress=progress)
 
 
 def complete(

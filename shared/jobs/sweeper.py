@@ -3,7 +3,7 @@
 It releases retries whose backoff has passed, requeues jobs whose worker stopped renewing its lease
 (failing them once their attempts are used), publishes held jobs whose owner has room (fair share),
 republishes queued jobs whose message was lost (Redis restarted without its data, a publish failed
-after commit), and deletes blobs that are due to go.
+after commit), deletes blobs that are due to go and events older than their retention.
 Every change is its own short transaction, so sweepers running side by side cannot deadlock.
 """
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import JobSettings
 from shared.db.engine import session_scope
 from shared.db.outbox import TaskPublisher
+from shared.events import service as events
 from shared.jobs import dispatch, recovery
 from shared.jobs.states import JobStatus
 from shared.models import BlobPurge
@@ -38,6 +39,7 @@ class SweepReport:
     republished: int = 0
     dispatched: int = 0
     purged: int = 0
+    pruned_events: int = 0
 
     def any(self) -> bool:
         return any(vars(self).values())
@@ -72,6 +74,8 @@ def sweep(
     report.dispatched = _dispatch_held(factory, publisher, settings)
     report.republished = _republish_lost(factory, publisher, settings, broker_depths)
     report.purged = purge_due_blobs(factory, storage)
+    with session_scope(factory) as session:
+        report.pruned_events = events.prune(session, settings.events_retention_seconds)
     if report.any():
         log.info("sweep: %s", report)
     return report

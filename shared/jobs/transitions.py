@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.events import service as events
 from shared.jobs.dispatch import dispatch, owner_of
 from shared.jobs.states import JobStatus
 from shared.models import Document, Job, JobEvent
@@ -37,6 +38,7 @@ def record_event(
     detail: str | None,
 ) -> None:
     session.add(JobEvent(job_id=job_id, status=status.value, attempt=attempt, worker=worker, detail=detail))
+    events.job_changed(session, job_id, status.value, attempt, detail)
 
 
 def release(session: Session, document_id: uuid.UUID, queues: Iterable[str], cap: int) -> None:

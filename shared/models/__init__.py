@@ -5,6 +5,7 @@ from shared.models.blob_purge import BlobPurge
 from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.conversation import Conversation, ConversationTurn
 from shared.models.document import Document
+from shared.models.event import Event
 from shared.models.grant import DocumentGrant
 from shared.models.job import Job, JobEvent, JobTiming
 from shared.models.page import Page
@@ -22,6 +23,7 @@ __all__ = [
     "Document",
     "DocumentGrant",
     "EmbeddingModel",
+    "Event",
     "Job",
     "JobEvent",
     "JobTiming",

@@ -38,6 +38,8 @@ class ConversationTurn(Base):
     answer: Mapped[str] = mapped_column(Text)
     grounded: Mapped[bool] = mapped_column(Boolean)
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # the passages the answer was given
+    extractive: Mapped[bool] = mapped_column(Boolean)
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

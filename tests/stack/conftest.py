@@ -34,7 +34,7 @@ def cloud() -> Iterator[dict]:
             "AZURE_OPENAI_ENDPOINT": openai_fake.azure_endpoint,
             "AZURE_OPENAI_EMBEDDING_DEPLOYMENT": "embed-small",
             "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
-            "ASK_HEARTBEAT_SECONDS": "0.3",  # heartbeats a test can wait for
+            "STREAM_HEARTBEAT_SECONDS": "0.3",  # heartbeats a test can wait for
         }
         with running_stack("cloud", env) as stack:
             yield {"stack": stack, "secrets": secrets, "azurite": azurite, "di": di, "openai": openai_fake}

@@ -98,6 +98,14 @@ def _api_key(world: World, scopes: list[str] | None = None) -> dict:
     return response.json()
 
 
+def _stream_opens(client: httpx.Client, path: str) -> httpx.Response:
+    """The status of a stream that never ends by itself: read the head, then hang up."""
+    with client.stream("GET", path) as response:
+        if response.status_code >= 400:
+            response.read()
+        return response
+
+
 def _job(document: dict, kind: str) -> str:
     return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
 
@@ -200,6 +208,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         OWN_ONLY | {"owner": 204},
         fresh=True,
     ),
+    ("GET", "/api/v1/events"): Case(lambda w, c, r: _stream_opens(c, "/api/v1/events"), ANY_USER),
     ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
     ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
     ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),
@@ -242,6 +251,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/jobs/{job_id}/retry"): "documents:write",
     ("POST", "/api/v1/jobs/{job_id}/cancel"): "documents:write",
     ("GET", "/api/v1/search"): "search",
+    ("GET", "/api/v1/events"): "documents:read",
     ("POST", "/api/v1/ask"): "search",
     ("GET", "/api/v1/conversations"): "search",
     ("GET", "/api/v1/conversations/{conversation_id}"): "search",

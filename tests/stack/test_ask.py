@@ -142,6 +142,7 @@ def test_a_follow_up_continues_the_conversation(library: dict[str, Any]) -> None
         "And how many cars?",
     ]
     assert detail["turns"][1]["citations"] == follow_up["citations"]
+    assert detail["turns"][1]["sources"] == follow_up["sources"] and detail["turns"][1]["extractive"] is True
 
     for response in (
         stranger.http.get(f"/api/v1/conversations/{conversation}"),
@@ -153,6 +154,19 @@ def test_a_follow_up_continues_the_conversation(library: dict[str, Any]) -> None
 
     assert owner.http.delete(f"/api/v1/conversations/{conversation}").status_code == 204
     assert owner.http.get(f"/api/v1/conversations/{conversation}").status_code == 404
+
+
+def test_conversations_are_listed_newest_first_a_page_at_a_time(
+    library: dict[str, Any], user: ApiUser
+) -> None:
+    for question in ("What is page one?", "What is page two?", "What is page three?"):
+        assert ask(user, question).status_code == 200
+    first = user.http.get("/api/v1/conversations", params={"limit": 2}).json()
+    assert [c["title"] for c in first["items"]] == ["What is page three?", "What is page two?"]
+    rest = user.http.get("/api/v1/conversations", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [c["title"] for c in rest["items"]] == ["What is page one?"] and rest["next_cursor"] is None
+    bad = user.http.get("/api/v1/conversations", params={"cursor": "not-ours"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
 
 
 @pytest.mark.parametrize(

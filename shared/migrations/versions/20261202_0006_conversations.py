@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("answer", sa.Text(), nullable=False),
         sa.Column("grounded", sa.Boolean(), nullable=False),
         sa.Column("citations", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("sources", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("extractive", sa.Boolean(), nullable=False),
         sa.Column("provider", sa.String(length=32), nullable=False),
         sa.Column("model", sa.String(length=255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),

@@ -1,0 +1,1 @@
+"""The live event stream: what changed, for whom, in the order it was committed."""

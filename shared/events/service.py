@@ -1,0 +1,109 @@
+"""Writing and reading events.
+
+Events are rows written in the transaction that made the change, so a stream never shows a change that
+was rolled back and never misses one that committed. Each carries its audience (the owner and the users
+the document was shared with at that moment), so reading is one indexed query with the caller in it,
+and the event of a deletion still reaches those who could see the document. After the commit a bell
+rings on Redis to wake the streams at once; without it they look again every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from shared.db.outbox import after_commit
+from shared.events import bell
+from shared.models import Event
+
+DOCUMENT_CHANGED = "document.changed"
+DOCUMENT_DELETED = "document.deleted"
+JOB_CHANGED = "job.changed"
+
+_AUDIENCE = """array_append(
+    coalesce((SELECT array_agg(g.user_id) FROM document_grants g WHERE g.document_id = d.id), '{}'),
+    d.owner_id)"""
+
+
+def document_changed(session: Session, document_id: uuid.UUID, **data: Any) -> None:
+    """The document's status or progress changed: its status and revision (its ETag) as they are now."""
+    session.execute(
+        text(
+            f"""
+            INSERT INTO events (type, document_id, audience, data)
+            SELECT :type, d.id, {_AUDIENCE},
+                   jsonb_build_object('document_id', d.id, 'status', d.status, 'revision', d.revision)
+                   || CAST(:data AS jsonb)
+            FROM documents d WHERE d.id = :document_id
+            """
+        ),
+        {"type": DOCUMENT_CHANGED, "document_id": document_id, "data": json.dumps(data)},
+    )
+    after_commit(session, bell.ring)
+
+
+def document_deleted(session: Session, document_id: uuid.UUID) -> None:
+    """Written before the row goes, while its audience can still be read."""
+    session.execute(
+        text(
+            f"""
+            INSERT INTO events (type, document_id, audience, data)
+            SELECT :type, d.id, {_AUDIENCE}, jsonb_build_object('document_id', d.id)
+            FROM documents d WHERE d.id = :document_id
+            """
+        ),
+        {"type": DOCUMENT_DELETED, "document_id": document_id},
+    )
+    after_commit(session, bell.ring)
+
+
+def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, detail: str | None) -> None:
+    session.flush()  # a job added in this transaction must be visible to the INSERT ... SELECT
+    session.execute(
+        text(
+            f"""
+            INSERT INTO events (type, document_id, audience, data)
+            SELECT :type, d.id, {_AUDIENCE},
+                   jsonb_build_object('job_id', j.id, 'document_id', d.id, 'kind', j.kind,
+                                      'status', CAST(:status AS text), 'attempt', CAST(:attempt AS int),
+                                      'detail', CAST(:detail AS text))
+            FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = :job_id
+            """
+        ),
+        {"type": JOB_CHANGED, "job_id": job_id, "status": status, "attempt": attempt, "detail": detail},
+    )
+    after_commit(session, bell.ring)
+
+
+def since(session: Session, user_id: uuid.UUID, after: int, limit: int = 500) -> list[Event]:
+    """The caller's events after id `after`, oldest first."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.id > after, Event.audience.contains([user_id]))
+            .order_by(Event.id)
+            .limit(limit)
+        )
+    )
+
+
+def bounds(session: Session) -> tuple[int, int]:
+    """(the oldest id kept minus one, the newest id): a stream resumed before the first has missed some."""
+    oldest, newest = session.execute(select(func.min(Event.id), func.max(Event.id))).one()
+    return (oldest - 1 if oldest is not None else 0), (newest or 0)
+
+
+def prune(session: Session, retention_seconds: int, batch: int = 5000) -> int:
+    """Delete events older than the retention window, a batch at a time."""
+    oldest = (
+        select(Event.id)
+        .where(Event.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, retention_seconds))
+        .order_by(Event.id)
+        .limit(batch)
+    )
+    deleted = session.execute(delete(Event).where(Event.id.in_(oldest)).returning(Event.id))
+    return len(deleted.all())
