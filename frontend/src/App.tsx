@@ -10,6 +10,7 @@ import DocumentsPage from "./features/documents/DocumentsPage";
 // Not on the first screen: each is its own chunk.
 const DocumentPage = lazy(() => import("./features/document/DocumentPage"));
 const SearchPage = lazy(() => import("./features/search/SearchPage"));
+const AskPage = lazy(() => import("./features/ask/AskPage"));
 const ClerkAuth = lazy(() => import("./auth/ClerkAuth"));
 
 export function createQueryClient(): QueryClient {
@@ -50,6 +51,7 @@ export function AppRoutes() {
         <Route index element={<DocumentsPage />} />
         <Route path="documents/:id" element={<DocumentPage />} />
         <Route path="search" element={<SearchPage />} />
+        <Route path="ask" element={<AskPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

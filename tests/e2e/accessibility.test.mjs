@@ -1,7 +1,7 @@
 // Keyboard and screen-reader users can do everything: each main screen passes axe-core's WCAG 2.1 A/AA
 // rules with no serious or critical violation, and the keyboard alone reaches the file picker, opens
-// a document, processes it again and works the delete dialog (focus moves in, Escape closes it, focus
-// comes back).
+// a document, processes it again, works the delete dialog (focus moves in, Escape closes it, focus
+// comes back), asks a question and follows the answer's citation marker.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -114,5 +114,43 @@ test("the search screen with results has no serious violation", async () => {
   // The session's first search by meaning loads the embedding model into the API: slow on a busy machine.
   await page.getByRole("list", { name: "Results" }).getByRole("link").first().waitFor({ timeout: PIPELINE_TIMEOUT });
   assert.deepEqual(await violations(page), []);
+  assertNoFaults(app.faults);
+});
+
+test("the Ask page has no serious violation, empty or with an answer, and the keyboard alone asks and follows a citation", async () => {
+  const { page } = app;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Ask" }).click();
+  await page.getByRole("heading", { level: 1, name: "Ask your documents" }).waitFor();
+  await page.getByText("No conversations yet.").waitFor();
+  assert.deepEqual(await violations(page), []);
+
+  const question = "What do the meeting notes say about the harbour festival budget?";
+  await page.getByRole("textbox", { name: "Question" }).focus();
+  await page.keyboard.type(question);
+  await page.keyboard.press("Enter");
+  const turn = page.getByRole("article", { name: question });
+  // The session's first answer may load the embedding model into the API: slow on a busy machine.
+  await turn.getByText("Quoted from your documents (local, extractive)").waitFor({ timeout: PIPELINE_TIMEOUT });
+  await page.getByRole("list", { name: "Earlier conversations" }).getByRole("link", { name: question }).waitFor();
+  assert.deepEqual(await violations(page), []);
+
+  const marker = turn.locator(".answer-text").getByRole("link").first();
+  await marker.focus();
+  await page.keyboard.press("Enter");
+  const cited = turn.getByRole("list", { name: "Citations" }).getByRole("listitem").first();
+  assert.ok(await cited.evaluate((node) => node === document.activeElement), "Enter on [n] moves focus to its citation");
+  await page.keyboard.press("Tab");
+  assert.ok(await cited.getByRole("link").evaluate((node) => node === document.activeElement), "and Tab reaches its link");
+
+  const opener = page.getByRole("button", { name: `Delete “${question}”` });
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Delete this conversation?" });
+  await dialog.waitFor();
+  assert.ok(await dialog.evaluate((node) => node.contains(document.activeElement)), "focus moved into the dialog");
+  assert.deepEqual(await violations(page), []);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.ok(await opener.evaluate((node) => node === document.activeElement), "focus came back to Delete");
   assertNoFaults(app.faults);
 });

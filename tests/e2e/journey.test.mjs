@@ -1,6 +1,7 @@
 // One user's day, step by step in one browser session each: sign in, upload a PDF and an image, watch
-// them reach ready, read a document, process it again, download it, search, share with a colleague who
-// sees it read-only, then delete it and watch it leave both views. The steps build on each other, so they run in order.
+// them reach ready, read a document, process it again, download it, search, ask the documents a question
+// and follow a citation to the quoted words, ask a follow-up, share with a colleague who sees it
+// read-only, then delete it and watch it leave both views. The steps build on each other, so they run in order.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
@@ -12,6 +13,15 @@ import {
 
 const PDF = "lighthouse-invoice.pdf";
 const IMAGE = "bakery-receipt.png";
+// Two pages (plain text pages at form feeds); the facts asked about are on page 2.
+const FERRY = "ferry-timetable.txt";
+const FERRY_TEXT = "Harbour timetable. The harbour office opens at six in the morning on weekdays.\f"
+  + "The ferry Nordlys carries 320 passengers between Bodø and Moskenes. "
+  + "The ferry Nordlys also takes 40 cars on its lower deck.";
+const QUESTION = "How many passengers does the ferry Nordlys carry?";
+const FOLLOW_UP = "And how many cars?";
+// The local answerer quotes the documents: its answers say so once they are done.
+const QUOTED = "Quoted from your documents (local, extractive)";
 const owner = uniqueUser("ada");
 const colleague = uniqueUser("grace");
 
@@ -192,8 +202,108 @@ test("search highlights the words and opens the document at the right page", asy
   assertNoFaults(ada.faults);
 });
 
+/** Whether the element's box is (at least partly) inside the window and inside every scrolling box around it. */
+function inView(locator) {
+  return locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    if (box.height === 0 || box.bottom <= 0 || box.top >= window.innerHeight) return false;
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+      if (!/(auto|scroll)/.test(getComputedStyle(parent).overflowY)) continue;
+      const frame = parent.getBoundingClientRect();
+      if (box.bottom <= frame.top || box.top >= frame.bottom) return false;
+    }
+    return true;
+  });
+}
+
+let conversationUrl;
+
+test("asks the documents a question: the answer streams in and its citation opens the page with the quote marked", async () => {
+  const { page } = ada;
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Documents" }).click();
+  await page.getByRole("region", { name: "Upload documents" }).getByLabel("Choose files")
+    .setInputFiles({ name: FERRY, mimeType: "text/plain", buffer: Buffer.from(FERRY_TEXT, "utf8") });
+  await waitForRowStatus(page, FERRY, "ready");
+
+  await nav.getByRole("link", { name: "Ask" }).click();
+  await page.getByRole("heading", { level: 1, name: "Ask your documents" }).waitFor();
+  const asked = page.waitForResponse((response) => new URL(response.url()).pathname === "/api/v1/ask");
+  const box = page.getByRole("textbox", { name: "Question" });
+  await box.fill(QUESTION);
+  await box.press("Enter");
+  const response = await asked;
+  assert.equal(response.request().headers().accept, "text/event-stream");
+  assert.match(response.headers()["content-type"], /^text\/event-stream/, "the answer came as a stream of events");
+
+  const turn = page.getByRole("article", { name: QUESTION });
+  const answer = turn.locator(".answer-text");
+  assert.equal(await answer.getAttribute("aria-live"), "polite");
+  // The session's first answer loads the embedding model into the API: slow on a busy machine.
+  await answer.filter({ hasText: /\S/ }).waitFor({ timeout: PIPELINE_TIMEOUT });
+  await turn.getByText(QUOTED).waitFor({ timeout: PIPELINE_TIMEOUT });
+  assert.equal(await turn.getByRole("status").count(), 0, "nothing is still being written");
+  assert.match(await answer.innerText(), /320 passengers/);
+  const marker = answer.getByRole("link", { name: new RegExp(`^Citation \\d+: ${FERRY}, page 2$`) }).first();
+  await marker.waitFor();
+
+  const citation = turn.getByRole("list", { name: "Citations" }).getByRole("listitem").filter({ hasText: "320 passengers" }).first();
+  const quote = await citation.locator("blockquote").innerText();
+  assert.match(quote, /The ferry Nordlys carries 320 passengers/);
+  await page.waitForURL(/[?&]conversation=[0-9a-f-]{36}/);
+  conversationUrl = page.url();
+  await screenshot(page, "ask");
+
+  await citation.getByRole("link", { name: `${FERRY}, page 2` }).click();
+  await page.getByRole("heading", { level: 1, name: FERRY }).waitFor();
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get("page"), "2");
+  assert.equal(url.searchParams.get("quote"), quote);
+  const text = page.getByRole("region", { name: "Extracted text" });
+  const mark = text.getByRole("region", { name: "Page 2" }).locator("mark");
+  await mark.waitFor();
+  assert.equal(await mark.innerText(), quote, "the quoted words are marked on the page they come from");
+  assert.equal(await text.getByRole("region", { name: "Page 1" }).locator("mark").count(), 0);
+  assert.ok(await inView(mark), "the marked quote is scrolled into view");
+  await screenshot(page, "ask-citation");
+  assertNoFaults(ada.faults);
+});
+
+test("asks a follow-up in the same conversation, which the list of conversations keeps", async () => {
+  const { page } = ada;
+  await page.goBack();
+  assert.equal(page.url(), conversationUrl);
+  const conversation = page.getByRole("region", { name: "Conversation" });
+  await conversation.getByRole("article", { name: QUESTION }).getByText(/320 passengers/).first().waitFor();
+
+  const asked = page.waitForRequest((request) => new URL(request.url()).pathname === "/api/v1/ask");
+  const box = page.getByRole("textbox", { name: "Follow-up question" });
+  await box.fill(FOLLOW_UP);
+  await box.press("Enter");
+  const body = (await asked).postDataJSON();
+  assert.equal(body.conversation_id, new URL(conversationUrl).searchParams.get("conversation"));
+
+  const second = conversation.getByRole("article", { name: FOLLOW_UP });
+  await second.getByText(QUOTED).waitFor({ timeout: PIPELINE_TIMEOUT });
+  const quotes = await second.getByRole("list", { name: "Citations" }).locator("blockquote").allInnerTexts();
+  assert.ok(quotes.some((quote) => quote.includes("40 cars")), `the follow-up cites the cars: ${quotes}`);
+  assert.deepEqual(await conversation.getByRole("heading", { level: 2 }).allInnerTexts(), [QUESTION, FOLLOW_UP]);
+  assert.equal(page.url(), conversationUrl, "still the same conversation");
+
+  const list = page.getByRole("list", { name: "Earlier conversations" });
+  const listed = list.getByRole("link", { name: QUESTION });
+  await listed.waitFor();
+  assert.equal(await list.getByRole("link").count(), 1, "one conversation, with both turns");
+  assert.equal(await listed.getAttribute("aria-current"), "page");
+  await screenshot(page, "ask-follow-up");
+  assertNoFaults(ada.faults);
+});
+
 test("shares the PDF with a colleague, who sees it read-only under Shared with me", async () => {
   const { page } = ada;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
+  await documentRow(page, PDF).getByRole("link", { name: PDF }).click();
+  await page.getByRole("heading", { level: 1, name: PDF }).waitFor();
   grace = await openApp(browser);
   await signIn(grace.page, colleague); // the colleague must exist before being granted access
   const sharing = page.getByRole("region", { name: "Sharing" });

@@ -118,6 +118,11 @@ const SENTENCES: Record<string, string> = {
   invalid_cursor: "That page of the list is no longer valid; start again from the first page.",
   invalid_user_id: "That user id is not valid.",
   empty_query: "Type something to search for.",
+  empty_question: "Type a question to ask.",
+  no_documents: "Choose at least one document to ask, or ask all your documents.",
+  conversation_not_found: "This conversation does not exist any more; start a new one.",
+  answer_interrupted: "The answer was cut off before it was complete, so it was not kept. Please ask again.",
+  answer_unreadable: "The answer could not be read. Please ask again.",
   unsupported_file_type: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   multipart_required: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   extension_mismatch: "That file is not allowed: its name says one type but its content is another (for example a PDF named .png).",
@@ -170,6 +175,13 @@ export function problemMessage(error: unknown): string {
       return `You have reached today's upload allowance. ${waitWords(retryAfter)}`;
     case "too_many_active_documents":
       return `Too many of your documents are still processing. ${waitWords(retryAfter)}`;
+    case "too_many_questions":
+      return `You are asking questions faster than allowed. ${waitWords(retryAfter)}`;
+    // The limits are the server's: its own words say what they are.
+    case "question_too_long":
+      return problem.detail || "The question is too long.";
+    case "too_many_documents":
+      return problem.detail || "The question names too many documents.";
     case "validation_error": {
       const errors = Array.isArray(problem.errors) ? (problem.errors as { msg?: unknown }[]) : [];
       const first = errors.find((e) => typeof e.msg === "string");

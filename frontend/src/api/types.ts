@@ -17,6 +17,13 @@ export type GrantRole = Schemas["GrantIn"]["role"];
 export type SearchHit = Schemas["SearchHitOut"];
 export type SearchMode = Schemas["SearchMode"];
 export type Me = Schemas["MeOut"];
+export type AskIn = Schemas["AskIn"];
+export type AnswerOut = Schemas["AnswerOut"];
+export type CitationOut = Schemas["CitationOut"];
+export type SourceOut = Schemas["SourceOut"];
+export type ConversationOut = Schemas["ConversationOut"];
+export type ConversationDetail = Schemas["ConversationDetailOut"];
+export type TurnOut = Schemas["TurnOut"];
 
 export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ["ready", "failed", "cancelled"];
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["waiting", "queued", "running", "retrying"];

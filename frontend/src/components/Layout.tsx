@@ -42,6 +42,9 @@ export function Layout() {
             <li>
               <NavLink to="/search">Search</NavLink>
             </li>
+            <li>
+              <NavLink to="/ask">Ask</NavLink>
+            </li>
           </ul>
         </nav>
         <div className="user">

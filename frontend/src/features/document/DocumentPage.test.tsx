@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { describe, expect, it } from "vitest";
@@ -33,11 +33,11 @@ function resultsOf(summary: string) {
   };
 }
 
-function renderPage() {
+function renderPage(entry = "/documents/doc-1") {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(
     <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={["/documents/doc-1"]}>
+      <MemoryRouter initialEntries={[entry]}>
         <Routes>
           <Route path="/documents/:id" element={<DocumentPage />} />
         </Routes>
@@ -182,6 +182,29 @@ describe("DocumentPage", () => {
     await screen.findByText("First summary");
     expect(screen.getByRole("list", { name: "Jobs" })).toHaveTextContent("The AI service is unavailable.");
     expect(screen.getByRole("button", { name: "Process again" })).toBeEnabled();
+  });
+
+  it("offers to ask this document, and marks a citation's quote on its page", async () => {
+    fakeApi((request) => {
+      switch (path(request)) {
+        case "GET /api/v1/documents/doc-1":
+          return json(aDocument("ready", succeededRun("run1"), { ...TEXT_DOC, outputs: outputsOf("run1"), role: "viewer" }));
+        case "GET /api/v1/documents/doc-1/pages":
+          return json(pagesOf("Terms: payment within 30 days.\nThe copper cupola was polished."));
+        default:
+          return json(resultsOf("First summary"));
+      }
+    });
+    renderPage("/documents/doc-1?page=1&quote=The+copper+cupola+was+polished.");
+    const ask = await screen.findByRole("link", { name: "Ask this document" });
+    expect(ask).toHaveAttribute("href", "/ask?document=doc-1");
+    const text = screen.getByRole("region", { name: "Extracted text" });
+    const mark = await waitFor(() => {
+      const found = text.querySelector("mark");
+      expect(found).not.toBeNull();
+      return found!;
+    });
+    expect(mark.textContent).toBe("The copper cupola was polished.");
   });
 
   it("offers a viewer no Process again", async () => {

@@ -39,6 +39,8 @@ export default function DocumentPage() {
 function DocumentView({ document: doc, pollError }: { document: DocumentOut; pollError: unknown }) {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+  // A citation's words, to be marked on its page.
+  const quote = params.get("quote");
   const navigate = useNavigate();
   const remove = useDeleteDocument();
   const reprocess = useReprocess(doc.id);
@@ -56,6 +58,8 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
   function selectPage(next: number) {
     setParams((current) => {
       const updated = new URLSearchParams(current);
+      // The quote belongs to the page it was cited on.
+      if (current.get("page") !== String(next)) updated.delete("quote");
       updated.set("page", String(next));
       return updated;
     }, { replace: true });
@@ -92,6 +96,9 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
           </p>
         </div>
         <div className="document-actions">
+          <Link to={`/ask?${new URLSearchParams({ document: doc.id })}`} className="button-link secondary">
+            Ask this document
+          </Link>
           <button type="button" onClick={() => void download()}>
             Download
           </button>
@@ -128,6 +135,7 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
             outputJob={outputs.extract}
             pending={missingOutputs(doc, "extract", "This document's pipeline does not extract text.")}
             selected={page}
+            quote={quote}
             scroll={params.has("page")}
             onSelect={selectPage}
           />

@@ -13,12 +13,14 @@ interface Props {
   /** What to say while there is no text. */
   pending: string;
   selected: number;
+  /** Words of the selected page to mark (a citation's quote): found as they stand in its text. */
+  quote?: string | null;
   /** Scroll to the selected page: only when the address asked for one (a search hit, a shared link). */
   scroll: boolean;
   onSelect: (page: number) => void;
 }
 
-export function PagesText({ documentId, outputJob, pending, selected, scroll, onSelect }: Props) {
+export function PagesText({ documentId, outputJob, pending, selected, quote = null, scroll, onSelect }: Props) {
   const pages = usePages(documentId, outputJob);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
   const loadedUpTo = items.at(-1)?.page_no ?? 0;
@@ -29,11 +31,16 @@ export function PagesText({ documentId, outputJob, pending, selected, scroll, on
     if (selected > loadedUpTo && hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [selected, loadedUpTo, hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  // Bring the selected page into view once it is there (also on arriving from a search hit).
+  // Bring the selected page into view once it is there (also on arriving from a search hit), or the
+  // quote marked in it (arriving from a citation).
   const selectedLoaded = items.some((p) => p.page_no === selected);
   useEffect(() => {
-    if (scroll && selectedLoaded) document.getElementById(`page-${selected}`)?.scrollIntoView?.({ block: "start" });
-  }, [selected, selectedLoaded, scroll]);
+    if (!scroll || !selectedLoaded) return;
+    const section = document.getElementById(`page-${selected}`);
+    const mark = quote ? section?.querySelector("mark.quote") : null;
+    if (mark) mark.scrollIntoView?.({ block: "center" });
+    else section?.scrollIntoView?.({ block: "start" });
+  }, [selected, selectedLoaded, scroll, quote]);
 
   if (outputJob === undefined) return <p role="status">{pending}</p>;
   if (pages.error) return <ErrorMessage error={pages.error} />;
@@ -43,7 +50,13 @@ export function PagesText({ documentId, outputJob, pending, selected, scroll, on
   return (
     <>
       {items.map((page) => (
-        <PageText key={page.page_no} page={page} selected={page.page_no === selected} onSelect={onSelect} />
+        <PageText
+          key={page.page_no}
+          page={page}
+          selected={page.page_no === selected}
+          quote={page.page_no === selected ? quote : null}
+          onSelect={onSelect}
+        />
       ))}
       {hasNextPage && (
         <button type="button" className="secondary" disabled={isFetchingNextPage} onClick={() => void fetchNextPage()}>
@@ -54,9 +67,59 @@ export function PagesText({ documentId, outputJob, pending, selected, scroll, on
   );
 }
 
-function PageText({ page, selected, onSelect }: { page: PageOut; selected: boolean; onSelect: (page: number) => void }) {
+type Range = readonly [start: number, end: number];
+
+/** Where the quote is in the text: a citation's quote is the page's own text, so it is found as is. */
+function quoteRange(text: string, quote: string | null): Range | null {
+  if (!quote) return null;
+  const at = text.indexOf(quote);
+  return at < 0 ? null : [at, at + quote.length];
+}
+
+/** `text` with the part `range` covers (offsets from `offset`) inside a <mark>. */
+function Marked({ text, range, offset = 0 }: { text: string; range: Range | null; offset?: number }) {
+  const start = range ? Math.max(0, range[0] - offset) : 0;
+  const end = range ? Math.min(text.length, range[1] - offset) : 0;
+  if (!range || end <= start) return <>{text}</>;
+  return (
+    <>
+      {text.slice(0, start)}
+      <mark className="quote">{text.slice(start, end)}</mark>
+      {text.slice(end)}
+    </>
+  );
+}
+
+/** Each line's offset in the page text, when the page text is its lines one after another. */
+function lineOffsets(page: PageOut): number[] | null {
+  const lines = page.lines ?? [];
+  if (lines.map((line) => line.text).join("\n") !== page.text) return null;
+  let offset = 0;
+  return lines.map((line) => {
+    const at = offset;
+    offset += line.text.length + 1;
+    return at;
+  });
+}
+
+function PageText({
+  page,
+  selected,
+  quote,
+  onSelect,
+}: {
+  page: PageOut;
+  selected: boolean;
+  quote: string | null;
+  onSelect: (page: number) => void;
+}) {
   const headingId = `page-${page.page_no}-heading`;
+  const range = quoteRange(page.text, quote);
   const ocr = page.source === "ocr";
+  const hasLines = ocr && !!page.lines && page.lines.length > 0;
+  const offsets = hasLines ? lineOffsets(page) : null;
+  // The lines are shown when they are the page's text, or when nothing is to be marked in it.
+  const byLines = hasLines && (offsets !== null || range === null);
   return (
     <section id={`page-${page.page_no}`} aria-labelledby={headingId} className={`page${selected ? " selected" : ""}`}>
       <header className="page-head">
@@ -77,25 +140,29 @@ function PageText({ page, selected, onSelect }: { page: PageOut; selected: boole
           Show page {page.page_no} in the original
         </button>
       </header>
-      {ocr && page.lines && page.lines.length > 0 ? (
+      {quote && !range && (
+        <p className="hint">The quoted passage is not in this page's text any more; the document may have been processed again.</p>
+      )}
+      {byLines ? (
         <div className="page-text">
-          {page.lines.map((line, index) => (
-            <Line key={index} line={line} />
+          {page.lines!.map((line, index) => (
+            <Line key={index} line={line} range={range} offset={offsets?.[index] ?? 0} />
           ))}
         </div>
       ) : (
-        <div className="page-text">{page.text || <em>No text on this page.</em>}</div>
+        <div className="page-text">{page.text ? <Marked text={page.text} range={range} /> : <em>No text on this page.</em>}</div>
       )}
     </section>
   );
 }
 
-function Line({ line }: { line: OcrLine }) {
-  if (line.confidence >= LOW_CONFIDENCE) return <span className="line">{line.text}{"\n"}</span>;
+function Line({ line, range, offset }: { line: OcrLine; range: Range | null; offset: number }) {
+  const text = <Marked text={line.text} range={range} offset={offset} />;
+  if (line.confidence >= LOW_CONFIDENCE) return <span className="line">{text}{"\n"}</span>;
   const percent = Math.round(line.confidence * 100);
   return (
     <span className="line low-confidence" title={`Low confidence: ${percent}%`}>
-      {line.text}
+      {text}
       <span className="visually-hidden"> (low confidence, {percent}%)</span>
       {"\n"}
     </span>
