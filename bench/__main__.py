@@ -9,6 +9,7 @@ BENCHMARKS = (
     "bench.upload",
     "bench.dispatch",
     "bench.ask",
+    "bench.follow",
     "bench.text_layer",
     "bench.ocr",
     "bench.embeddings",
