@@ -36,6 +36,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES_PER_OPERATION = 40
+# A stream that never ends by itself cannot be fuzzed by waiting for its body; test_events.py tests
+# what it reads (Last-Event-ID, the caller).
+ENDLESS = {("GET", "/api/v1/events")}
 
 
 def test_the_api_survives_whatever_the_schema_allows(stack: Stack) -> None:
@@ -48,7 +51,11 @@ def test_the_api_survives_whatever_the_schema_allows(stack: Stack) -> None:
     statuses: Counter[int] = Counter()
     failures: list[str] = []
 
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        operation
+        for operation in (result.ok() for result in schema.get_all_operations())
+        if (operation.method.upper(), operation.path) not in ENDLESS
+    ]
     runs = [
         (operation, mode)
         for operation in operations
