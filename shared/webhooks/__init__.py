@@ -1,0 +1,1 @@
+"""Webhooks: signed notifications to endpoints other systems run."""
