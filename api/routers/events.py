@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +30,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["events"], responses=API_PROBLEMS)
 LOOK_AGAIN_SECONDS = 2.0
 RECONNECT_MILLISECONDS = 2000
 _BATCH = 500
+MAX_EVENT_ID = 2**63 - 1  # the events table's bigint
 
 
 @router.get(
@@ -46,15 +47,17 @@ _BATCH = 500
 async def follow_events(
     user: ReadUser,
     state: StateDep,
-    request: Request,
     last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Resume after this event id.")
+    ] = None,
 ) -> EventSourceResponse:
     resume = after
     if last_event_id is not None and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
+        raw = last_event_id.strip()
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_EVENT_ID:
             raise Invalid("Last-Event-ID must be an event id.", code="invalid_last_event_id")
-        resume = int(last_event_id.strip())
+        resume = int(raw)
     oldest, newest = await run_in_threadpool(_bounds, state)
     return EventSourceResponse(
         _stream(state, user.id, newest if resume is None else resume, resume is not None and resume < oldest),

@@ -154,7 +154,9 @@ def test_only_those_who_may_read_a_document_hear_of_it(user_factory: Callable[[s
 
 
 def test_a_bad_last_event_id_is_a_problem(stack: Stack, user: ApiUser) -> None:
-    response = user.http.get("/api/v1/events", headers={"Last-Event-ID": "yesterday"})
-    assert response.status_code == 400 and response.json()["code"] == "invalid_last_event_id"
+    for bad in ("yesterday", "-1", "1.5", "\u0663".encode(), str(2**63)):
+        response = user.http.get("/api/v1/events", headers={"Last-Event-ID": bad})
+        assert response.status_code == 400 and response.json()["code"] == "invalid_last_event_id", bad
+    assert user.http.get("/api/v1/events", params={"after": 2**63}).status_code == 422
     anonymous = httpx.get(f"{stack.api_url}/api/v1/events")
     assert anonymous.status_code == 401
