@@ -42,7 +42,8 @@ DOCS_POLICY = (
 )
 PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 CORS_METHODS = ("GET", "POST", "PUT", "DELETE")
-CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-None-Match", "Idempotency-Key")
+# Last-Event-ID: a browser resuming the event stream from another origin.
+CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-None-Match", "Idempotency-Key", "Last-Event-ID")
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Content-Disposition")
 CORS_MAX_AGE_SECONDS = 600
 

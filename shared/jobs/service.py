@@ -136,13 +136,14 @@ def report_progress(session: Session, claim: Claim, progress: float | None, leas
     updated = session.execute(update(Job).where(_owned(claim)).values(**values).returning(Job.id)).first()
     if updated is None:
         raise ClaimLost(f"job {claim.job_id} attempt {claim.attempt} no longer owns the job")
+    if progress is None:
+        return  # a fenced write or a lease: nothing a reader of the document sees has changed
     session.execute(
         update(Document)
         .where(Document.id == claim.document_id)
         .values(revision=Document.revision + 1, updated_at=func.now())
     )
-    if progress is not None:
-        events.document_changed(session, claim.document_id, job_id=str(claim.job_id), progress=progress)
+    events.document_changed(session, claim.document_id, job_id=str(claim.job_id), progress=progress)
 
 
 def complete(

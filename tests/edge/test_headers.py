@@ -240,7 +240,7 @@ def test_local_without_origins_allows_any_origin_without_credentials(serve: Serv
     assert answer.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in answer.headers
     allowed = {h.strip().lower() for h in answer.headers["access-control-allow-headers"].split(",")}
-    assert {"authorization", "content-type", "idempotency-key", "if-none-match"} <= allowed
+    assert {"authorization", "content-type", "idempotency-key", "if-none-match", "last-event-id"} <= allowed
     assert {"GET", "POST", "PUT", "DELETE"} <= set(answer.headers["access-control-allow-methods"].split(", "))
     assert_secured(answer)
     simple = http.get("/health/live", headers={"Origin": "https://anywhere.example"})
