@@ -4,6 +4,7 @@ import { BrowserRouter, Link, Route, Routes } from "react-router";
 import { retryDelay, shouldRetry } from "./api/polling";
 import { DevAuth } from "./auth/DevAuth";
 import { Layout } from "./components/Layout";
+import { LiveUpdates } from "./components/LiveUpdates";
 import type { AppConfig } from "./config";
 import DocumentsPage from "./features/documents/DocumentsPage";
 
@@ -11,6 +12,7 @@ import DocumentsPage from "./features/documents/DocumentsPage";
 const DocumentPage = lazy(() => import("./features/document/DocumentPage"));
 const SearchPage = lazy(() => import("./features/search/SearchPage"));
 const AskPage = lazy(() => import("./features/ask/AskPage"));
+const ApiKeysPage = lazy(() => import("./features/apikeys/ApiKeysPage"));
 const ClerkAuth = lazy(() => import("./auth/ClerkAuth"));
 
 export function createQueryClient(): QueryClient {
@@ -52,6 +54,7 @@ export function AppRoutes() {
         <Route path="documents/:id" element={<DocumentPage />} />
         <Route path="search" element={<SearchPage />} />
         <Route path="ask" element={<AskPage />} />
+        <Route path="api-keys" element={<ApiKeysPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
@@ -63,7 +66,9 @@ export function App({ config, client }: { config: AppConfig; client: QueryClient
     <QueryClientProvider client={client}>
       <BrowserRouter>
         <SignedIn config={config}>
-          <AppRoutes />
+          <LiveUpdates>
+            <AppRoutes />
+          </LiveUpdates>
         </SignedIn>
       </BrowserRouter>
     </QueryClientProvider>

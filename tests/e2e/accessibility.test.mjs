@@ -1,7 +1,7 @@
 // Keyboard and screen-reader users can do everything: each main screen passes axe-core's WCAG 2.1 A/AA
 // rules with no serious or critical violation, and the keyboard alone reaches the file picker, opens
 // a document, processes it again, works the delete dialog (focus moves in, Escape closes it, focus
-// comes back), asks a question and follows the answer's citation marker.
+// comes back), asks a question and follows the answer's citation marker, and makes and revokes an API key.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -152,5 +152,68 @@ test("the Ask page has no serious violation, empty or with an answer, and the ke
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
   assert.ok(await opener.evaluate((node) => node === document.activeElement), "focus came back to Delete");
+  assertNoFaults(app.faults);
+});
+
+/** Whether `locator` has the keyboard focus. */
+function focused(locator) {
+  return locator.evaluate((node) => node === document.activeElement);
+}
+
+test("the API keys page has no serious violation, empty, with a new key shown or a revoke dialog open, and works from the keyboard", async () => {
+  const { page } = app;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+  await page.getByText("No keys yet.").waitFor();
+  assert.deepEqual(await violations(page), []);
+
+  const name = page.getByRole("textbox", { name: "Name" });
+  await name.focus();
+  await page.keyboard.type("screen reader check");
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(page.getByRole("checkbox", { name: "documents:read" })), "Tab goes from the name to the first scope");
+  await page.keyboard.press("Space");
+  for (let i = 0; i < 3; i += 1) await page.keyboard.press("Tab");
+  assert.ok(await focused(page.getByRole("checkbox", { name: "webhooks" })));
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(page.getByRole("combobox", { name: "Expires" })));
+  await page.keyboard.press("Tab");
+  const create = page.getByRole("button", { name: "Create key" });
+  assert.ok(await focused(create));
+  await page.keyboard.press("Enter");
+
+  const shown = page.getByRole("region", { name: "Your new key: screen reader check" });
+  await shown.waitFor();
+  assert.ok(await focused(shown), "focus moves to the new key");
+  assert.deepEqual(await violations(page), []);
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(shown.getByRole("textbox", { name: "Key" })), "and Tab reaches the key itself");
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(shown.getByRole("button", { name: "Copy" })));
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(shown.getByRole("button", { name: "Done" })));
+  await page.keyboard.press("Enter");
+  await shown.waitFor({ state: "detached" });
+  assert.ok(await focused(name), "focus goes back to the form");
+
+  const opener = page.getByRole("button", { name: /^Revoke screen reader check/ });
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Revoke screen reader check?" });
+  await dialog.waitFor();
+  assert.ok(await dialog.evaluate((node) => node.contains(document.activeElement)), "focus moved into the dialog");
+  assert.deepEqual(await violations(page), []);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.ok(await focused(opener), "focus came back to Revoke");
+
+  await page.keyboard.press("Enter");
+  await dialog.waitFor();
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(dialog.getByRole("button", { name: "Revoke" })));
+  await page.keyboard.press("Enter");
+  await dialog.waitFor({ state: "detached" });
+  await page.getByText("No keys yet.").waitFor();
+  assert.ok(await focused(page.getByRole("heading", { name: "Your keys" })), "focus goes to the list the key left");
   assertNoFaults(app.faults);
 });

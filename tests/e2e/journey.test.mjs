@@ -1,13 +1,14 @@
 // One user's day, step by step in one browser session each: sign in, upload a PDF and an image, watch
 // them reach ready, read a document, process it again, download it, search, ask the documents a question
-// and follow a citation to the quoted words, ask a follow-up, share with a colleague who sees it
-// read-only, then delete it and watch it leave both views. The steps build on each other, so they run in order.
+// and follow a citation to the quoted words, ask a follow-up, make an API key that is shown once, use it and
+// revoke it, share with a colleague who sees it read-only, then delete it and watch it leave both views. The
+// steps build on each other, so they run in order.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
 import {
-  PIPELINE_TIMEOUT, assertNoFaults, documentRow, file, launchBrowser, openApp, screenshot, signIn, uniqueUser,
+  PIPELINE_TIMEOUT, assertNoFaults, baseURL, documentRow, file, launchBrowser, openApp, screenshot, signIn, uniqueUser,
   waitForRowStatus,
 } from "./support.mjs";
 
@@ -42,7 +43,7 @@ test("signs in with the keyboard alone", async () => {
   await screenshot(ada.page, "sign-in");
   await signIn(ada.page, owner);
   const nav = ada.page.getByRole("navigation", { name: "Main" });
-  for (const link of ["Documents", "Search", "Shared with me"]) await nav.getByRole("link", { name: link }).waitFor();
+  for (const link of ["Documents", "Search", "Shared with me", "Ask", "API keys"]) await nav.getByRole("link", { name: link }).waitFor();
   assertNoFaults(ada.faults);
 });
 
@@ -296,6 +297,63 @@ test("asks a follow-up in the same conversation, which the list of conversations
   assert.equal(await list.getByRole("link").count(), 1, "one conversation, with both turns");
   assert.equal(await listed.getAttribute("aria-current"), "page");
   await screenshot(page, "ask-follow-up");
+  assertNoFaults(ada.faults);
+});
+
+const KEY_NAME = "nightly import";
+
+/** What the API answers a program that sends `key`. */
+async function asProgram(key, path) {
+  const response = await fetch(new URL(path, baseURL), { headers: { Authorization: `Bearer ${key}` } });
+  return response.status;
+}
+
+test("makes an API key that is shown once, which works within its scope until it is revoked", async () => {
+  const { page, context } = ada;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+  await page.getByText("No keys yet.").waitFor();
+  const form = page.getByRole("region", { name: "Create a key" });
+  await form.getByRole("textbox", { name: "Name" }).fill(KEY_NAME);
+  await form.getByRole("checkbox", { name: "documents:read" }).check();
+  await form.getByRole("combobox", { name: "Expires" }).selectOption({ label: "In 30 days" });
+  await form.getByRole("button", { name: "Create key" }).click();
+
+  const shown = page.getByRole("region", { name: `Your new key: ${KEY_NAME}` });
+  await shown.waitFor();
+  assert.ok(await shown.evaluate((node) => node === document.activeElement), "the new key takes the focus");
+  await shown.getByText("Copy this key now: it will not be shown again.").waitFor();
+  const key = await shown.getByRole("textbox", { name: "Key" }).inputValue();
+  assert.match(key, /^wo_[A-Za-z0-9_-]{40,}$/);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
+  await shown.getByRole("button", { name: "Copy" }).click();
+  await shown.getByText("Copied to the clipboard.").waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key, "Copy put the key on the clipboard");
+  const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: KEY_NAME });
+  await row.getByText(`${key.slice(0, 11)}…`).waitFor();
+  await row.getByText("Never used").waitFor();
+  await screenshot(page, "api-keys");
+
+  // A program with the key reads documents, and nothing its scope does not allow.
+  assert.equal(await asProgram(key, "/api/v1/documents"), 200);
+  assert.equal(await asProgram(key, "/api/v1/search?q=ferry"), 403);
+
+  await shown.getByRole("button", { name: "Done" }).click();
+  await shown.waitFor({ state: "detached" });
+  assert.equal(await page.getByRole("textbox", { name: "Key" }).count(), 0, "the key is not shown again");
+  await page.reload();
+  await row.waitFor();
+  assert.equal(await row.getByText("Never used").count(), 0, "the list says when the key was last used");
+  assert.equal(await page.getByText(key).count(), 0);
+
+  await row.getByRole("button", { name: new RegExp(`^Revoke ${KEY_NAME}`) }).click();
+  const dialog = page.getByRole("dialog", { name: `Revoke ${KEY_NAME}?` });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Revoke" }).click();
+  await dialog.waitFor({ state: "detached" });
+  await row.waitFor({ state: "detached" });
+  await page.getByText("No keys yet.").waitFor();
+  assert.equal(await asProgram(key, "/api/v1/documents"), 401, "a revoked key stops working at once");
   assertNoFaults(ada.faults);
 });
 

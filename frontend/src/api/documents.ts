@@ -8,9 +8,10 @@ import {
   type QueryClient,
 } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
+import { useLiveStream } from "./live";
 import { ApiError, toApiError } from "./problem";
 import { listPollInterval, pollInterval } from "./polling";
-import type { DocumentList, DocumentOut, GrantRole, JobOut, SearchMode } from "./types";
+import type { DocumentList, DocumentOut, DocumentStatus, GrantRole, JobOut, SearchMode } from "./types";
 import { listParams, type ListQuery } from "../features/documents/listQuery";
 
 export const keys = {
@@ -50,9 +51,11 @@ function isHidden(): boolean {
   return typeof document !== "undefined" && document.hidden;
 }
 
-/** One document, polled until it is terminal. */
+/** One document, polled until it is terminal; while the live stream is open, its events bring the
+ * refetches instead (the poll comes back if a refetch fails, until one succeeds). */
 export function useDocument(id: string, options: { enabled?: boolean } = {}) {
   const client = useQueryClient();
+  const live = useLiveStream();
   return useQuery({
     queryKey: keys.document(id),
     queryFn: () => fetchDocument(id, client.getQueryData<Tracked>(keys.document(id))),
@@ -61,7 +64,9 @@ export function useDocument(id: string, options: { enabled?: boolean } = {}) {
     retry: false,
     refetchIntervalInBackground: true,
     refetchInterval: (query) =>
-      pollInterval({ status: query.state.data?.document.status, hidden: isHidden(), error: query.state.error }),
+      live && !query.state.error
+        ? false
+        : pollInterval({ status: query.state.data?.document.status, hidden: isHidden(), error: query.state.error }),
   });
 }
 
@@ -70,19 +75,31 @@ export function seedDocument(client: QueryClient, document: DocumentOut): void {
   client.setQueryData<Tracked>(keys.document(document.id), { document, etag: null });
 }
 
-/** One page of the list (keyset paging): only what is on screen is ever fetched or rendered. */
+/** Whether every cached page of the list that holds the document already shows it with this status. */
+export function listsShow(client: QueryClient, id: string, status: DocumentStatus): boolean {
+  const rows = client
+    .getQueriesData<DocumentList>({ queryKey: ["documents", "list"] })
+    .flatMap(([, page]) => page?.items.filter((doc) => doc.id === id) ?? []);
+  return rows.length > 0 && rows.every((doc) => doc.status === status);
+}
+
+/** One page of the list (keyset paging): only what is on screen is ever fetched or rendered. It polls
+ * while a row is on its way, unless the live stream brings the changes. */
 export function useDocumentList(query: ListQuery, cursor: string | null) {
+  const live = useLiveStream();
   return useQuery({
     queryKey: keys.list(query, cursor),
     queryFn: () => unwrap(api.GET("/api/v1/documents", { params: { query: listParams(query, cursor) } })),
     placeholderData: keepPreviousData,
     refetchIntervalInBackground: true,
     refetchInterval: (q) =>
-      listPollInterval({
-        statuses: q.state.data?.items.map((doc) => doc.status) ?? [],
-        hidden: isHidden(),
-        error: q.state.error,
-      }),
+      live && !q.state.error
+        ? false
+        : listPollInterval({
+            statuses: q.state.data?.items.map((doc) => doc.status) ?? [],
+            hidden: isHidden(),
+            error: q.state.error,
+          }),
   });
 }
 

@@ -123,6 +123,8 @@ const SENTENCES: Record<string, string> = {
   conversation_not_found: "This conversation does not exist any more; start a new one.",
   answer_interrupted: "The answer was cut off before it was complete, so it was not kept. Please ask again.",
   answer_unreadable: "The answer could not be read. Please ask again.",
+  expires_in_past: "That expiry is already past; choose a later one.",
+  api_key_not_found: "That key does not exist any more; it may have been revoked already.",
   unsupported_file_type: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   multipart_required: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   extension_mismatch: "That file is not allowed: its name says one type but its content is another (for example a PDF named .png).",
@@ -182,6 +184,8 @@ export function problemMessage(error: unknown): string {
       return problem.detail || "The question is too long.";
     case "too_many_documents":
       return problem.detail || "The question names too many documents.";
+    case "too_many_api_keys":
+      return problem.detail || "You have too many API keys; revoke one first.";
     case "validation_error": {
       const errors = Array.isArray(problem.errors) ? (problem.errors as { msg?: unknown }[]) : [];
       const first = errors.find((e) => typeof e.msg === "string");

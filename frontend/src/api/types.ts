@@ -24,6 +24,10 @@ export type SourceOut = Schemas["SourceOut"];
 export type ConversationOut = Schemas["ConversationOut"];
 export type ConversationDetail = Schemas["ConversationDetailOut"];
 export type TurnOut = Schemas["TurnOut"];
+export type ApiKeyIn = Schemas["ApiKeyIn"];
+export type ApiKeyOut = Schemas["ApiKeyOut"];
+export type NewApiKeyOut = Schemas["NewApiKeyOut"];
+export type ApiKeyScope = Schemas["Scope"];
 
 export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ["ready", "failed", "cancelled"];
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["waiting", "queued", "running", "retrying"];

@@ -45,6 +45,9 @@ export function Layout() {
             <li>
               <NavLink to="/ask">Ask</NavLink>
             </li>
+            <li>
+              <NavLink to="/api-keys">API keys</NavLink>
+            </li>
           </ul>
         </nav>
         <div className="user">

@@ -1,8 +1,8 @@
 /** Server-sent events as the API writes them, in a real ReadableStream: a test sends each event
  * when it wants to, so what the app shows between two events can be checked. */
 
-export function sse(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+export function sse(event: string, data: unknown, id?: string | number): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export interface EventStream {
@@ -10,7 +10,7 @@ export interface EventStream {
   response: Response;
   /** Raw text, as one chunk (it need not end where an event does). */
   write: (text: string) => void;
-  send: (event: string, data: unknown) => void;
+  send: (event: string, data: unknown, id?: string | number) => void;
   /** The server ends the stream. */
   end: () => void;
   /** The connection breaks. */
@@ -29,7 +29,7 @@ export function eventStream(): EventStream {
   return {
     response: new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream; charset=utf-8" } }),
     write,
-    send: (event, data) => write(sse(event, data)),
+    send: (event, data, id) => write(sse(event, data, id)),
     end: () => controller!.close(),
     fail: () => controller!.error(new TypeError("network connection lost")),
   };

@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useState, type DragEvent } from "react";
+import { useEffect, useId, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router";
-import { useDocument } from "../../api/documents";
+import { listsShow, useDocument } from "../../api/documents";
 import { ApiError, problemMessage } from "../../api/problem";
 import { JobList } from "../../components/JobList";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -121,10 +121,16 @@ function UploadPipeline({ id, name, existing }: { id: string; name: string; exis
   const client = useQueryClient();
   const status = data?.document.status;
 
-  // The list below shows statuses too: refresh it when this document moves on.
+  // The list below shows statuses too. The upload refreshed it; after that, refresh it when this
+  // document moves on, unless it already shows where (the live stream updates its rows in place).
+  const previous = useRef(status);
   useEffect(() => {
-    if (status) void client.invalidateQueries({ queryKey: ["documents", "list"] });
-  }, [status, client]);
+    const before = previous.current;
+    previous.current = status;
+    if (status && before && status !== before && !listsShow(client, id, status)) {
+      void client.invalidateQueries({ queryKey: ["documents", "list"] });
+    }
+  }, [status, client, id]);
 
   return (
     <div className="upload-pipeline">
