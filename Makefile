@@ -23,7 +23,7 @@ NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell sha1sum requirements/tools.txt | cut -c1-12)
 
-.PHONY: help install web chromium run test test-fast tools lint bench lock clean db-backup db-restore
+.PHONY: help install web chromium run test test-deps test-fast tools lint bench lock clean db-backup db-restore
 
 help:
 	@echo "make run    start the whole product (web app, API, workers, database, Redis, Flower)"
@@ -80,7 +80,11 @@ run: install web
 
 # Bytecode is cached (some machines set PYTHONDONTWRITEBYTECODE): every API, worker and test process
 # would otherwise compile the project anew, and pytest would rewrite every test module's asserts again.
-test: install $(AZURITE) web $(E2E_DEPS) chromium tools
+# What the suite needs, made side by side: the installs wait on the network more than on the CPU.
+test-deps: install $(AZURITE) web $(E2E_DEPS) chromium tools
+
+test:
+	@$(MAKE) --no-print-directory -j4 test-deps
 	npm test --prefix frontend --silent
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 

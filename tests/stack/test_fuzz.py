@@ -35,7 +35,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 25
 # A stream that never ends by itself cannot be fuzzed by waiting for its body; test_events.py tests
 # what it reads (Last-Event-ID, the caller).
 ENDLESS = {("GET", "/api/v1/events")}
