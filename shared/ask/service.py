@@ -22,6 +22,7 @@ from shared.models import Conversation, ConversationTurn, Document
 from shared.providers.answers import NOT_FOUND, Answerer, Source, Turn
 from shared.providers.embeddings import EmbeddingProvider
 from shared.providers.usage import metering
+from shared.query_text import clean_query
 from shared.usage.service import charge_user
 
 MAX_QUESTION_CHARS = 2000
@@ -52,7 +53,7 @@ def prepare(
     document_ids: Sequence[uuid.UUID] | None = None,
     conversation_id: uuid.UUID | None = None,
 ) -> Question:
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in question).split())
+    text = clean_query(question)
     if not text:
         raise Invalid("The question is empty.", code="empty_question")
     if len(text) > MAX_QUESTION_CHARS:

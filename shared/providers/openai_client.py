@@ -77,6 +77,17 @@ def build_client(
     raise ValueError(f"unknown OpenAI flavour {provider!r}")
 
 
+def chat_model(settings: Settings, provider: str) -> str:
+    """The chat model `provider` names: OPENAI_CHAT_MODEL, or the deployment AZURE_OPENAI_CHAT_DEPLOYMENT."""
+    if provider == OPENAI:
+        return settings.openai.chat_model
+    if provider == AZURE_OPENAI:
+        if not settings.azure_openai.chat_deployment:
+            raise RuntimeError("LLM_PROVIDER=azure_openai needs AZURE_OPENAI_CHAT_DEPLOYMENT")
+        return settings.azure_openai.chat_deployment
+    raise ValueError(f"unknown OpenAI flavour {provider!r}")
+
+
 def config_fingerprint(settings: Settings) -> str:
     """A digest of the OpenAI and Azure OpenAI settings, keys included: a cache key that changes when a
     key changes without holding the key itself."""

@@ -16,7 +16,7 @@ from shared.config import Settings
 from shared.providers import usage
 from shared.providers.answers.base import NOT_FOUND, Source, Turn
 from shared.providers.errors import ProviderKind, ProviderRejected, ProviderUnavailable
-from shared.providers.openai_client import AZURE_OPENAI, OPENAI, SERVICE_NAMES, build_client, provider_errors
+from shared.providers.openai_client import SERVICE_NAMES, build_client, chat_model, provider_errors
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,8 @@ class OpenAIAnswerer:
     extractive = False
 
     def __init__(self, settings: Settings, provider: str, *, client: Any = None) -> None:
-        if provider == OPENAI:
-            model = settings.openai.chat_model
-        elif provider == AZURE_OPENAI:
-            if not settings.azure_openai.chat_deployment:
-                raise RuntimeError("LLM_PROVIDER=azure_openai needs AZURE_OPENAI_CHAT_DEPLOYMENT")
-            model = settings.azure_openai.chat_deployment
-        else:
-            raise ValueError(f"unknown OpenAI flavour {provider!r}")
         self.provider = provider
-        self.model = model
+        self.model = chat_model(settings, provider)
         self._client = client if client is not None else build_client(settings, provider)
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ from shared.providers import usage
 from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.llm.base import Analysis, Classification, cap_pages
 from shared.providers.llm.fields import parse_amount
-from shared.providers.openai_client import AZURE_OPENAI, OPENAI, SERVICE_NAMES, build_client, provider_errors
+from shared.providers.openai_client import SERVICE_NAMES, build_client, chat_model, provider_errors
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +134,8 @@ class OpenAIAnalysisProvider:
     `settings`."""
 
     def __init__(self, settings: Settings, provider: str, *, client: Any = None) -> None:
-        if provider == OPENAI:
-            model = settings.openai.chat_model
-        elif provider == AZURE_OPENAI:
-            if not settings.azure_openai.chat_deployment:
-                raise RuntimeError("LLM_PROVIDER=azure_openai needs AZURE_OPENAI_CHAT_DEPLOYMENT")
-            model = settings.azure_openai.chat_deployment
-        else:
-            raise ValueError(f"unknown OpenAI flavour {provider!r}")
         self.provider = provider
-        self.model = model
+        self.model = chat_model(settings, provider)
         self.settings = settings.llm
         self._labels = settings.llm.labels()
         self._schema = response_schema([label for label, _ in self._labels])
