@@ -136,6 +136,7 @@ CurrentUser = Annotated[KnownUser, Depends(current_user)]  # any signed-in calle
 ReadUser = Annotated[KnownUser, Security(current_user, scopes=[Scope.DOCUMENTS_READ])]
 WriteUser = Annotated[KnownUser, Security(current_user, scopes=[Scope.DOCUMENTS_WRITE])]
 SearchUser = Annotated[KnownUser, Security(current_user, scopes=[Scope.SEARCH])]
+WebhooksUser = Annotated[KnownUser, Security(current_user, scopes=[Scope.WEBHOOKS])]
 # A scope no key has: what only a person signed in may do.
 SESSION_ONLY = "session"
 SessionUser = Annotated[KnownUser, Security(current_user, scopes=[SESSION_ONLY])]

@@ -16,6 +16,7 @@ from api.routers import (
     api_keys,
     ask,
     auth,
+    batches,
     conversations,
     documents,
     events,
@@ -25,6 +26,7 @@ from api.routers import (
     pipeline,
     search,
     usage,
+    webhooks,
 )
 from api.state import AppState
 from shared.config import Settings, get_settings
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth.router,
         api_keys.router,
         ask.router,
+        batches.router,
         conversations.router,
         events.router,
         documents.router,
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline.router,
         search.router,
         usage.router,
+        webhooks.router,
         health.router,
     ):
         app.include_router(router)

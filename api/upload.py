@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,7 @@ from api import security_events
 from api.deps import CurrentUser, StateDep
 from api.problems import STATUS_FOR_KIND
 from api.security_events import SecurityEvent
-from api.state import KnownUser
+from api.state import AppState, KnownUser
 from shared.documents.filenames import extension
 from shared.documents.spool import SpooledFile, SpoolWriter
 from shared.errors import DomainError, Invalid, RateLimited, TooLarge, UnsupportedMediaType
@@ -38,6 +38,16 @@ _ENVELOPE_BYTES = 64 * 1024
 # Refusals that are recorded under their own security event (sign-in, rate limits), not as uploads.
 _OWN_EVENT_STATUSES = (401, 429)
 _LOGGED_EXTENSION = re.compile(r"\.[a-z0-9]{1,16}")
+
+
+def multipart_body(file_description: str, pipeline_description: str) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route (read by hand, so FastAPI cannot describe it)."""
+    properties = {
+        "file": {"type": "string", "format": "binary", "description": file_description},
+        "pipeline": {"type": "string", "description": pipeline_description},
+    }
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
 
 @dataclass
@@ -144,14 +154,45 @@ async def receive_upload(
 ) -> AsyncIterator[ReceivedUpload]:
     """Depends on the user so an unauthenticated request is refused before its body is read. A refusal
     raised here is recorded as a security event; the endpoint records the ones it raises itself."""
+    upload = await _receive(request, state, user, state.settings.limits.max_upload_bytes)
+    try:
+        yield upload
+    except RequestValidationError:
+        # The other parameters (a header, the query) are validated only after the body was received.
+        _record(request, user, "validation_error", upload.filename)
+        raise
+    finally:
+        upload.file.path.unlink(missing_ok=True)
+
+
+async def receive_archive(
+    request: Request,
+    state: StateDep,
+    user: CurrentUser,
+    _allowed: Annotated[None, Depends(upload_allowed)],
+) -> AsyncIterator[ReceivedUpload]:
+    """`receive_upload` for a ZIP batch, whose archive may be as large as all its entries together."""
+    limit = state.settings.limits.batch_max_total_bytes
+    upload = await _receive(request, state, user, limit, too_large_code="archive_too_large")
+    try:
+        yield upload
+    except RequestValidationError:
+        _record(request, user, "validation_error", upload.filename)
+        raise
+    finally:
+        upload.file.path.unlink(missing_ok=True)
+
+
+async def _receive(
+    request: Request, state: AppState, user: KnownUser, max_bytes: int, *, too_large_code: str | None = None
+) -> ReceivedUpload:
+    """The upload spooled to disk, or a refusal recorded as a security event."""
     parts: _Parts | None = None
     try:
-        limits = state.settings.limits
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limits.max_upload_bytes + _ENVELOPE_BYTES:
+        if declared and declared.isdigit() and int(declared) > max_bytes + _ENVELOPE_BYTES:
             raise TooLarge(
-                f"The file is larger than the {limits.max_upload_bytes:,} byte limit.",
-                extra={"max_bytes": limits.max_upload_bytes},
+                f"The file is larger than the {max_bytes:,} byte limit.", extra={"max_bytes": max_bytes}
             )
         content_type, params = parse_options_header(request.headers.get("content-type", ""))
         boundary = params.get(b"boundary")
@@ -160,7 +201,7 @@ async def receive_upload(
                 "Upload the file as multipart/form-data with a field named 'file'.", code="multipart_required"
             )
 
-        writer = SpoolWriter(state.settings.spool_dir, limits.max_upload_bytes)
+        writer = SpoolWriter(state.settings.spool_dir, max_bytes)
         parts = _Parts(writer)
         try:
             parser = MultipartParser(boundary, parts.callbacks())
@@ -171,7 +212,7 @@ async def receive_upload(
                 raise Invalid("The request has no part named 'file'.", code="file_missing")
             if not parts.file_complete:
                 raise Invalid("The upload ended before the file part was complete.", code="incomplete_upload")
-            upload = ReceivedUpload(writer.finish(), parts.filename, parts.fields)
+            return ReceivedUpload(writer.finish(), parts.filename, parts.fields)
         except MultipartParseError as exc:
             writer.discard()
             raise Invalid(f"The multipart body is malformed ({exc}).", code="malformed_multipart") from exc
@@ -182,16 +223,10 @@ async def receive_upload(
             writer.discard()
             raise
     except DomainError as exc:
+        if too_large_code is not None and isinstance(exc, TooLarge):
+            exc.code = too_large_code
         record_refusal(request, user, exc, parts.filename if parts else None)
         raise
-    try:
-        yield upload
-    except RequestValidationError:
-        # The other parameters (a header, the query) are validated only after the body was received.
-        _record(request, user, "validation_error", upload.filename)
-        raise
-    finally:
-        writer.discard()
 
 
 def record_refusal(request: Request, user: KnownUser, error: DomainError, filename: str | None) -> None:
@@ -219,3 +254,4 @@ def _extension(filename: str | None) -> str | None:
 
 
 UploadDep = Annotated[ReceivedUpload, Depends(receive_upload)]
+ArchiveDep = Annotated[ReceivedUpload, Depends(receive_archive)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import mimetypes
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -14,14 +14,28 @@ import httpx
 from httpx_sse import connect_sse
 
 TERMINAL = {"ready", "failed", "cancelled"}
+# Contents asked about per documents-list request: the API takes 100; half keeps every URL short.
+SHA256_PER_REQUEST = 50
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+    def __init__(self, status: int, problem: dict[str, Any], retry_after: float | None = None) -> None:
         self.status = status
         self.problem = problem
+        self.retry_after = retry_after  # seconds, from the Retry-After header
         detail = problem.get("detail") or problem.get("title") or "request failed"
         super().__init__(f"{status} {problem.get('code', 'error')}: {detail}")
+
+    @property
+    def code(self) -> str:
+        return str(self.problem.get("code") or f"http_{self.status}")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):  # absent, or an HTTP date (the API always sends seconds)
+        return None
 
 
 def default_api_url() -> str:
@@ -71,7 +85,7 @@ class ApiClient:
                 problem = response.json()
             except ValueError:
                 problem = {"detail": response.text[:300]}
-            raise ApiError(response.status_code, problem)
+            raise ApiError(response.status_code, problem, _retry_after(response))
         return response
 
     def sign_in_dev(self, user_id: str) -> None:
@@ -81,11 +95,18 @@ class ApiClient:
         self.token = response.json()["access_token"]
 
     def upload(
-        self, path: Path, *, pipeline: str | None = None, on_bytes: Callable[[int], None] | None = None
+        self,
+        path: Path,
+        *,
+        pipeline: str | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+        idempotency_key: str | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Returns (document, created); created is False when the same file was already uploaded."""
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         data = {"pipeline": pipeline} if pipeline else None
+        headers = self._headers() | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
         with path.open("rb") as handle:
             # The reader passes everything but read() through to the file, so httpx takes it for one.
             stream = cast("BinaryIO", _ProgressReader(handle, on_bytes)) if on_bytes else handle
@@ -94,8 +115,8 @@ class ApiClient:
                     "/api/v1/documents",
                     files={"file": (path.name, stream, content_type)},
                     data=data,
-                    headers=self._headers(),
-                    timeout=None,
+                    headers=headers,
+                    timeout=timeout,
                 )
             )
         return response.json(), response.status_code == 202
@@ -107,6 +128,27 @@ class ApiClient:
             return Poll(None, etag)
         self._check(response)
         return Poll(response.json(), response.headers.get("ETag"))
+
+    def owned_by_sha256(
+        self, digests: Collection[str], batch: int = SHA256_PER_REQUEST
+    ) -> list[dict[str, Any]]:
+        """The caller's own documents with any of these contents (SHA-256 hex), asked `batch` at a time."""
+        wanted = sorted(set(digests))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), batch):
+            asked = wanted[start : start + batch]
+            params: dict[str, Any] = {"scope": "owned", "sha256": asked, "limit": 100}
+            while True:
+                body = self._check(
+                    self.http.get("/api/v1/documents", params=params, headers=self._headers())
+                ).json()
+                matching = [item for item in body["items"] if item.get("sha256") in asked]
+                found += matching
+                # An API without the filter ignores it and lists everything: never page through that.
+                if not body.get("next_cursor") or len(matching) < len(body["items"]):
+                    break
+                params["cursor"] = body["next_cursor"]
+        return found
 
     def reprocess(self, document_id: str, pipeline: str | None = None) -> dict[str, Any]:
         body = {"pipeline": pipeline} if pipeline else None

@@ -9,16 +9,19 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli import bulk
 from cli.client import TERMINAL, ApiClient, ApiError, default_api_url, default_user
+from cli.follow import follow
+from cli.uploader import DEFAULT_PARALLEL, MAX_PARALLEL, UsageError, walk
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()
@@ -238,7 +241,21 @@ def token(api: ApiOption = default_api_url(), user: UserOption = default_user())
 
 @app.command()
 def submit(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(exists=True, readable=True, metavar="PATHS", help="files, or folders with -r"),
+    ],
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="upload the files under each folder, subfolders too")
+    ] = False,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_PARALLEL,
+            help=f"uploads at once (default {DEFAULT_PARALLEL}); with it or -r, many files are shown as one",
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option(help="follow each document until it is ready or failed")] = False,
     pipeline: Annotated[str | None, typer.Option(help="steps, e.g. extract,embed,ai")] = None,
     as_json: JsonOption = False,
@@ -247,8 +264,22 @@ def submit(
     user: UserOption = default_user(),
     token: TokenOption = None,
 ) -> None:
-    """Upload FILES; with --wait, show a progress bar per document and print the results."""
+    """Upload files; with --wait, show a progress bar per document and print the results.
+
+    With --recursive (folders) or --parallel, many files are uploaded at once and shown as one: those
+    already uploaded (the same content) are skipped, so an interrupted run finishes when run again."""
+    try:
+        found = walk(paths, recursive=recursive)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATHS") from exc
     client = _client(api, user, token)
+    if recursive or parallel is not None:
+        raise typer.Exit(
+            bulk.submit(
+                client, found, parallel=parallel or DEFAULT_PARALLEL, pipeline=pipeline, wait=wait,
+                as_json=as_json, poll_seconds=poll_seconds, out=console, err=err,
+            )
+        )  # fmt: skip
     documents: dict[str, dict[str, Any]] = {}
     failed_uploads = 0
     with Progress(
@@ -256,7 +287,7 @@ def submit(
         console=err, transient=as_json,
     ) as progress:  # fmt: skip
         bars: dict[str, TaskID] = {}
-        for path in files:
+        for path in paths:
             bar = progress.add_task(path.name[:40], total=path.stat().st_size or 1, state="uploading")
             try:
                 document, created = client.upload(
@@ -272,7 +303,7 @@ def submit(
                 bar, total=1.0, completed=0, state="already uploaded" if not created else "queued"
             )
         if wait:
-            _follow(client, documents, progress, bars, poll_seconds)
+            follow(client, documents, _bar_updater(documents, progress, bars), poll_seconds)
     if as_json:
         payload = [_with_results(client, doc) if wait else doc for doc in documents.values()]
         print(json.dumps(payload, indent=2, default=str))
@@ -283,73 +314,14 @@ def submit(
         raise typer.Exit(1)
 
 
-def _follow(
-    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID],
-    poll_seconds: float,
-) -> None:  # fmt: skip
-    """Follow the documents to the end by the live event stream; by polling when it is unavailable."""
-    try:
-        _follow_events(client, documents, progress, bars)
-    except (httpx.HTTPError, ApiError) as exc:
-        logging.getLogger(__name__).debug("following by polling: %s", exc)
-    _follow_polling(client, documents, progress, bars, poll_seconds)  # returns at once when all ended
-
-
-def _follow_events(
-    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID]
-) -> None:
-    """Each event updates the document it is about; a document is fetched again only when it ends."""
-
+def _bar_updater(
+    documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID]
+) -> Callable[[str], None]:
     def show(document_id: str) -> None:
         done, state = _progress_of(documents[document_id])
         progress.update(bars[document_id], completed=done, state=state)
 
-    def refetch(document_id: str) -> None:
-        documents[document_id] = client.document(document_id)
-        show(document_id)
-
-    for name, data in client.events():
-        if name == "open":  # what happened before the stream opened
-            for followed, state in documents.items():
-                if state["status"] not in TERMINAL:
-                    refetch(followed)
-        document_id = str(data.get("document_id", ""))
-        document = documents.get(document_id)
-        if document is not None and document["status"] not in TERMINAL:
-            if name == "job.changed":
-                for job in document.get("jobs", []):
-                    if job["id"] == data["job_id"]:
-                        job["status"], job["attempts"] = data["status"], max(job["attempts"], data["attempt"])
-            elif name == "document.changed" and data.get("status") in TERMINAL:
-                refetch(document_id)  # its final state, with what it shows
-            elif name == "document.changed":
-                document["status"] = data["status"]
-                for job in document.get("jobs", []):
-                    if job["id"] == data.get("job_id"):
-                        job["progress"] = data["progress"]
-            elif name == "document.deleted":
-                document["status"] = "cancelled"
-            show(document_id)
-        if all(doc["status"] in TERMINAL for doc in documents.values()):
-            return
-
-
-def _follow_polling(
-    client: ApiClient, documents: dict[str, dict[str, Any]], progress: Progress, bars: dict[str, TaskID],
-    poll_seconds: float,
-) -> None:  # fmt: skip
-    etags: dict[str, str | None] = dict.fromkeys(documents)
-    while any(doc["status"] not in TERMINAL for doc in documents.values()):
-        for document_id, document in documents.items():
-            if document["status"] in TERMINAL:
-                continue
-            polled = client.poll(document_id, etags[document_id])
-            etags[document_id] = polled.etag
-            if polled.document is not None:
-                documents[document_id] = polled.document
-                done, state = _progress_of(polled.document)
-                progress.update(bars[document_id], completed=done, state=state)
-        time.sleep(poll_seconds)
+    return show
 
 
 def _progress_of(document: dict[str, Any]) -> tuple[float, str]:
@@ -441,7 +413,7 @@ def reprocess(
             TimeElapsedColumn(), console=err, transient=as_json,
         ) as progress:  # fmt: skip
             bar = progress.add_task(document["filename"][:40], total=1.0, state="queued")
-            _follow(client, documents, progress, {document["id"]: bar}, poll_seconds)
+            follow(client, documents, _bar_updater(documents, progress, {document["id"]: bar}), poll_seconds)
     document = documents[document["id"]]
     if as_json:
         print(json.dumps(_with_results(client, document) if wait else document, indent=2, default=str))

@@ -69,11 +69,13 @@ var registryServer = '${registryName}.azurecr.io'
 var frontendAppName = '${namePrefix}-web'
 var apiAppName = '${namePrefix}-api'
 var workerKinds = [
-  { name: 'ocr', queue: 'ocr', beat: false, instances: 0 }
-  { name: 'embed', queue: 'embed', beat: false, instances: 0 }
-  { name: 'ai', queue: 'ai', beat: false, instances: 0 }
+  { name: 'ocr', queue: 'ocr', beat: false, instances: 0, pool: '' }
+  { name: 'embed', queue: 'embed', beat: false, instances: 0, pool: '' }
+  { name: 'ai', queue: 'ai', beat: false, instances: 0, pool: '' }
+  // Webhook deliveries wait on other systems' answers, not on the CPU: threads, several at once.
+  { name: 'webhooks', queue: 'webhooks', beat: false, instances: 0, pool: ' -P threads -c 8' }
   // The sweeper's queue, with beat inside: exactly one instance, or every sweep runs twice.
-  { name: 'maintenance', queue: 'maintenance', beat: true, instances: 1 }
+  { name: 'maintenance', queue: 'maintenance', beat: true, instances: 1, pool: '' }
 ]
 
 module identity 'modules/identity.bicep' = {
@@ -274,7 +276,7 @@ module workers 'modules/webapp.bicep' = [for kind in workerKinds: {
     identityClientId: identity.outputs.clientId
     appSettings: pythonSettings
     port: 8000
-    commandLine: 'sh -c "python -m http.server 8000 --directory /srv/probe >/dev/null 2>&1 & exec celery -A worker.app worker -Q ${kind.queue} -n ${kind.queue}@%h --loglevel INFO --without-mingle${kind.beat ? ' -B' : ''}"'
+    commandLine: 'sh -c "python -m http.server 8000 --directory /srv/probe >/dev/null 2>&1 & exec celery -A worker.app worker -Q ${kind.queue} -n ${kind.queue}@%h --loglevel INFO --without-mingle${kind.pool}${kind.beat ? ' -B' : ''}"'
     publicAccess: false
     instances: kind.instances
   }

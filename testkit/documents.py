@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -171,6 +173,18 @@ def _image_bytes(image: Image.Image, format: str, **options: object) -> bytes:
 def png(text: str, dpi: int = 150) -> bytes:
     """A PNG picture of `text`, cropped to the text (a screenshot)."""
     return _image_bytes(page_image(text, dpi=dpi, full_page=False), "PNG")
+
+
+def undecodable_png() -> bytes:
+    """A PNG whose chunks are intact (so upload validation passes) but whose pixel data is not zlib."""
+    data = bytearray(png("corrupt"))
+    start = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[start : start + 4])[0]
+    payload = bytes(b ^ 0x5A for b in data[start + 8 : start + 8 + length])
+    crc = struct.pack(">I", zlib.crc32(b"IDAT" + payload) & 0xFFFFFFFF)
+    data[start + 8 : start + 8 + length] = payload
+    data[start + 8 + length : start + 12 + length] = crc
+    return bytes(data)
 
 
 def jpeg(text: str, dpi: int = 150, quality: int = 80) -> bytes:

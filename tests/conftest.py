@@ -54,6 +54,9 @@ STACK_ENV = {
     "JOB_RETRY_BASE_SECONDS": "0.5",
     "JOB_RETRY_MAX_SECONDS": "2",
     "JOB_MAX_ATTEMPTS": "3",
+    # Webhook retries within seconds, and an endpoint disabled after two dead deliveries in a row.
+    "WEBHOOK_RETRY_SCHEDULE": "1,1,2",
+    "WEBHOOK_DISABLE_AFTER_DEAD": "2",
     "MAX_UPLOAD_BYTES": str(10 * 1024 * 1024),
     "QUOTA_UPLOADS_PER_MINUTE": "40",
     "LOG_LEVEL": "INFO",

@@ -6,12 +6,16 @@ module; each worker consumes only its own queue, so it runs only the kinds decla
 
 from __future__ import annotations
 
+import uuid
+
 from celery import Task
 
 from shared.jobs.kinds import catalog
 from shared.jobs.sweeper import purge_blobs, sweep
-from shared.messaging.tasks import PURGE_BLOBS_TASK, SWEEP_TASK
+from shared.messaging.tasks import DELIVER_WEBHOOK_TASK, PURGE_BLOBS_TASK, SWEEP_TASK
 from shared.telemetry.jobs import job_span
+from shared.webhooks import delivery as webhook_delivery
+from shared.webhooks import sweep as webhook_sweep
 from worker.app import app
 from worker.runtime import runtime
 
@@ -39,10 +43,20 @@ JOB_TASKS = {kind.name: _job_task(kind.task) for kind in catalog()}
 def sweep_jobs() -> dict[str, int]:
     rt = runtime(app)
     report = sweep(rt.factory, rt.publisher, rt.storage, rt.settings.jobs, rt.broker_depths)
-    return vars(report)
+    webhooks = webhook_sweep.sweep(rt.factory, rt.publisher, rt.settings)
+    return vars(report) | {f"webhooks_{name}": value for name, value in vars(webhooks).items()}
 
 
 @app.task(name=PURGE_BLOBS_TASK, acks_late=True)
 def purge(purge_id: str) -> bool:
     rt = runtime(app)
     return purge_blobs(rt.factory, rt.storage, int(purge_id))
+
+
+# Acknowledged on receipt: the delivery row, not the message, is what survives a crash (its lease runs
+# out and the sweeper publishes it again), and a request to another system is not repeated merely
+# because a worker restarted.
+@app.task(name=DELIVER_WEBHOOK_TASK, acks_late=False, ignore_result=True)
+def deliver_webhook(delivery_id: str) -> str:
+    rt = runtime(app)
+    return webhook_delivery.deliver(rt.factory, rt.settings, uuid.UUID(delivery_id)).status

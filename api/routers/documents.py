@@ -7,13 +7,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import StringConstraints
 
 from api import security_events
 from api.deps import ReadUser, SessionDep, StateDep, WriteUser
 from api.problems import API_PROBLEMS
 from api.routers import API_PREFIX
 from api.security_events import SecurityEvent
-from api.upload import UploadDep, record_refusal
+from api.upload import UploadDep, multipart_body, record_refusal
 from shared.documents import access, repository
 from shared.documents import service as documents
 from shared.documents.access import Role
@@ -33,29 +34,16 @@ from shared.providers.storage.base import iter_stream
 
 router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"], responses=API_PROBLEMS)
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "pipeline": {
-                            "type": "string",
-                            "description": "Steps to run, comma-separated, each with the step it "
-                            "follows. Default and available steps: GET /api/v1/pipeline.",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = multipart_body(
+    "the document",
+    "Steps to run, comma-separated, each with the step it follows. Default and available steps: "
+    "GET /api/v1/pipeline.",
+)
 
 DocumentStatusFilter = Literal["queued", "processing", "ready", "failed", "cancelled"]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+# Enough for a client checking a folder in batches, short enough that the URL passes every proxy (~7 kB).
+SHA256_FILTER_MAX = 100
 
 
 def _etag(revision: int, role: str) -> str:
@@ -123,10 +111,21 @@ def list_documents(
         Literal["-created_at", "created_at", "filename", "-filename", "size", "-size"],
         Query(description="a leading '-' sorts descending"),
     ] = "-created_at",
+    sha256: Annotated[
+        list[Sha256Hex] | None,
+        Query(
+            max_length=SHA256_FILTER_MAX,
+            description="only documents with one of these contents (SHA-256, 64 hex digits); repeat the "
+            f"parameter, at most {SHA256_FILTER_MAX} times. With scope=owned: which of these files the "
+            "caller has already uploaded",
+        ),
+    ] = None,
 ) -> DocumentList:
+    contents = None if sha256 is None else {digest.lower() for digest in sha256}
     rows, next_cursor = repository.list_visible(
-        session, user.id, status=status, limit=limit, cursor=cursor, scope=scope, kind=kind, name=q, sort=sort
-    )
+        session, user.id, status=status, limit=limit, cursor=cursor, scope=scope, kind=kind, name=q, sort=sort,
+        sha256=contents,
+    )  # fmt: skip
     return DocumentList(
         items=[documents.summary_view(doc, role) for doc, role in rows], next_cursor=next_cursor
     )

@@ -20,12 +20,14 @@ from cli.stack.processes import ServiceSpec, Supervisor
 from cli.stack.redis import EmbeddedRedis, free_port
 from shared.config import AppSettings, FlowerSettings, JobSettings
 from shared.config.environments import profile
-from shared.jobs.kinds import MAINTENANCE_QUEUE, load_catalog
+from shared.jobs.kinds import MAINTENANCE_QUEUE, WEBHOOKS_QUEUE, load_catalog
 from shared.migrations.runner import upgrade
 
 log = logging.getLogger("workopti.stack")
 
 DEFAULT_REDIS_PORT = 6390
+# Webhook deliveries wait on other systems' answers, not on the CPU: threads, several at once.
+WEBHOOK_POOL = ["-P", "threads", "-c", "8"]
 
 
 def worker_queues(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -129,6 +131,8 @@ class Stack:
         for queue in worker_queues(env) if opts.workers else ():
             argv = [python, "-m", "celery", "-A", "worker.app", "worker", "-Q", queue, "-n", f"{queue}@%h",
                     "-c", str(opts.worker_concurrency), "--loglevel", "INFO", "--without-mingle"]  # fmt: skip
+            if queue == WEBHOOKS_QUEUE:
+                argv += WEBHOOK_POOL  # the last -c wins
             if queue == MAINTENANCE_QUEUE:
                 argv += ["-B", "-s", str(self.data_dir / "celerybeat-schedule")]
             specs.append(ServiceSpec(_worker_name(queue), argv, env, stop_timeout=20))

@@ -13,6 +13,10 @@ const DocumentPage = lazy(() => import("./features/document/DocumentPage"));
 const SearchPage = lazy(() => import("./features/search/SearchPage"));
 const AskPage = lazy(() => import("./features/ask/AskPage"));
 const ApiKeysPage = lazy(() => import("./features/apikeys/ApiKeysPage"));
+const BatchesPage = lazy(() => import("./features/batches/BatchesPage"));
+const BatchPage = lazy(() => import("./features/batches/BatchPage"));
+const WebhooksPage = lazy(() => import("./features/webhooks/WebhooksPage"));
+const WebhookPage = lazy(() => import("./features/webhooks/WebhookPage"));
 const ClerkAuth = lazy(() => import("./auth/ClerkAuth"));
 
 export function createQueryClient(): QueryClient {
@@ -52,9 +56,13 @@ export function AppRoutes() {
       <Route element={<Layout />}>
         <Route index element={<DocumentsPage />} />
         <Route path="documents/:id" element={<DocumentPage />} />
+        <Route path="batches" element={<BatchesPage />} />
+        <Route path="batches/:id" element={<BatchPage />} />
         <Route path="search" element={<SearchPage />} />
         <Route path="ask" element={<AskPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />
+        <Route path="webhooks" element={<WebhooksPage />} />
+        <Route path="webhooks/:id" element={<WebhookPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -24,7 +24,14 @@ from shared.config.providers import (
     OpenAISettings,
     StorageSettings,
 )
-from shared.config.runtime import AppSettings, BrokerSettings, DatabaseSettings, JobSettings, ServerSettings
+from shared.config.runtime import (
+    AppSettings,
+    BrokerSettings,
+    DatabaseSettings,
+    JobSettings,
+    ServerSettings,
+    WebhookSettings,
+)
 from shared.config.security import AuthSettings, EdgeSettings, FlowerSettings, LimitsSettings, QuotaSettings
 from shared.config.telemetry import TelemetrySettings
 
@@ -52,6 +59,7 @@ class Settings:
         server: ServerSettings | None = None,
         flower: FlowerSettings | None = None,
         telemetry: TelemetrySettings | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         # A group given here replaces the one read from the environment (tests use this, not os.environ).
         self.app = app or AppSettings()
@@ -71,6 +79,7 @@ class Settings:
         self.server = server or ServerSettings()
         self.flower = flower or FlowerSettings()
         self.telemetry = telemetry or TelemetrySettings()
+        self.webhooks = webhooks or WebhookSettings()
 
     @property
     def profile(self) -> EnvironmentProfile:
@@ -170,5 +179,6 @@ __all__ = [
     "Settings",
     "StorageSettings",
     "TelemetrySettings",
+    "WebhookSettings",
     "get_settings",
 ]

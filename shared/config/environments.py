@@ -32,28 +32,30 @@ class EnvironmentProfile:
     log_format: LogFormat
     # Flower without FLOWER_BASIC_AUTH or FLOWER_AUTH (it can revoke tasks and shut workers down).
     open_flower_allowed: bool
+    # Webhooks to http:// and to loopback or private addresses: a laptop's own receivers, nowhere else.
+    private_webhooks_allowed: bool
 
 
 PROFILES: dict[Environment, EnvironmentProfile] = {
     Environment.LOCAL: EnvironmentProfile(
         permissive_cors=True, hsts=False, api_docs=True, dev_auth_allowed=True,
         placeholder_secret_allowed=True, debug=True, debug_allowed=True, log_level="INFO", log_format="text",
-        open_flower_allowed=True,
+        open_flower_allowed=True, private_webhooks_allowed=True,
     ),
     Environment.DEV: EnvironmentProfile(
         permissive_cors=True, hsts=False, api_docs=True, dev_auth_allowed=True,
         placeholder_secret_allowed=False, debug=True, debug_allowed=True, log_level="DEBUG", log_format="json",
-        open_flower_allowed=False,
+        open_flower_allowed=False, private_webhooks_allowed=False,
     ),
     Environment.SHOWCASE: EnvironmentProfile(
         permissive_cors=False, hsts=True, api_docs=False, dev_auth_allowed=False,
         placeholder_secret_allowed=False, debug=False, debug_allowed=False, log_level="INFO", log_format="json",
-        open_flower_allowed=False,
+        open_flower_allowed=False, private_webhooks_allowed=False,
     ),
     Environment.PROD: EnvironmentProfile(
         permissive_cors=False, hsts=True, api_docs=False, dev_auth_allowed=False,
         placeholder_secret_allowed=False, debug=False, debug_allowed=False, log_level="INFO", log_format="json",
-        open_flower_allowed=False,
+        open_flower_allowed=False, private_webhooks_allowed=False,
     ),
 }  # fmt: skip
 

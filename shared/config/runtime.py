@@ -115,6 +115,36 @@ class JobSettings(BaseSettings):
     )
 
 
+class WebhookSettings(BaseSettings):
+    model_config = ENV
+
+    # Seconds before each retry of a delivery that failed: the Standard Webhooks schedule, about 27 hours
+    # in all, each delay varied by up to a fifth so failed deliveries do not return in step. A receiver's
+    # Retry-After postpones a retry further, never beyond the longest delay here.
+    retry_schedule: Annotated[tuple[float, ...], NoDecode] = Field(
+        (5, 300, 1800, 7200, 18000, 36000, 36000), alias="WEBHOOK_RETRY_SCHEDULE"
+    )
+    timeout_seconds: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=60)
+    # An endpoint whose deliveries died this many times in a row (every attempt failed) is disabled.
+    disable_after_dead: int = Field(5, alias="WEBHOOK_DISABLE_AFTER_DEAD", ge=1)
+    # After a secret is rotated, the old one keeps signing this long, so receivers can switch over.
+    secret_grace_seconds: int = Field(86_400, alias="WEBHOOK_SECRET_GRACE_SECONDS", ge=0)
+    # Deliveries are kept this long for the log (and those waiting for a disabled endpoint, for it).
+    log_retention_seconds: int = Field(30 * 86_400, alias="WEBHOOK_LOG_RETENTION_SECONDS", ge=3600)
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        return split_commas(value)
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _positive_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(delay <= 0 for delay in value):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE holds positive numbers of seconds")
+        return value
+
+
 class ServerSettings(BaseSettings):
     model_config = ENV
 

@@ -53,6 +53,18 @@ class LimitsSettings(BaseSettings):
     max_upload_bytes: int = Field(50 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", ge=1)
     max_pages: int = Field(2000, alias="MAX_PAGES_PER_DOCUMENT", ge=1)
     max_image_pixels: int = Field(80_000_000, alias="MAX_IMAGE_PIXELS", ge=1)
+    # ZIP batches (POST /api/v1/batches): each entry must also pass what a single upload does.
+    batch_max_entries: int = Field(1000, alias="BATCH_MAX_ENTRIES", ge=1)
+    # Unset: MAX_UPLOAD_BYTES, so an entry may be as large as a file uploaded on its own.
+    batch_max_entry_bytes: int | None = Field(None, alias="BATCH_MAX_ENTRY_BYTES", ge=1)
+    # The archive itself, and what all its entries unpack to together.
+    batch_max_total_bytes: int = Field(512 * 1024 * 1024, alias="BATCH_MAX_TOTAL_BYTES", ge=1)
+    # Unpacked size over packed size for one entry; deflate tops out near 1,032, documents stay far below.
+    batch_max_ratio: int = Field(100, alias="BATCH_MAX_RATIO", ge=1)
+
+    @property
+    def batch_entry_bytes(self) -> int:
+        return self.batch_max_entry_bytes or self.max_upload_bytes
 
 
 class QuotaSettings(BaseSettings):

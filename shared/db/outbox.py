@@ -60,6 +60,10 @@ def run_compensations(session: Session) -> None:
     session.info.pop(_COMMIT_KEY, None)
 
 
+def has_outbox(session: Session) -> bool:
+    return session.info.get(_KEY) is not None
+
+
 def enqueue(session: Session, message: TaskMessage) -> None:
     """Publish `message` once the session's transaction commits; forget it if it rolls back."""
     outbox = session.info.get(_KEY)

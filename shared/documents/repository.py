@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import Session
@@ -80,10 +80,11 @@ def list_visible(
     kind: str | None = None,
     name: str | None = None,
     sort: str = "-created_at",
+    sha256: Collection[str] | None = None,
 ) -> tuple[Sequence[tuple[Document, str]], str | None]:
     """(document, the caller's role) in `sort` order, keyset-paged on (sort key, id) so a page costs
     the same however deep it is. `scope`: all, owned (mine) or shared (with me); `kind`: a key of
-    TYPE_FAMILIES; `name`: part of the filename, any case."""
+    TYPE_FAMILIES; `name`: part of the filename, any case; `sha256`: contents (lowercase hex), any of."""
     descending, column = sort.startswith("-"), SORT_COLUMNS[sort.lstrip("-")]
     query = select(Document, role_of(user_id))
     if scope == "owned":
@@ -98,6 +99,8 @@ def list_visible(
         query = query.where(Document.content_type.in_(TYPE_FAMILIES[kind]))
     if name := clean_query(name or ""):
         query = query.where(Document.filename.icontains(name, autoescape=True))
+    if sha256 is not None:
+        query = query.where(Document.sha256.in_(sorted(sha256)))
     if cursor is not None:
         key, last_id = _decode_list_cursor(cursor, sort)
         after = tuple_(column, Document.id)

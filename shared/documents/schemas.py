@@ -40,6 +40,7 @@ class DocumentSummaryOut(Schema):
     filename: str
     content_type: str
     size_bytes: int
+    sha256: str
     status: Literal["queued", "processing", "ready", "failed", "cancelled"]
     page_count: int | None
     role: Literal["owner", "editor", "viewer"]

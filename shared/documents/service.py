@@ -123,20 +123,90 @@ class Intake:
             if previous is None:
                 if charge is not None:
                     charge(upload.size)
-                guard = BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD)
-                short.add(guard)
-                short.flush()
-                guard_id = guard.id
+                (guard_id,) = self._guard(short, [prefix])
         if previous is not None:
             return Accepted(previous, created=False)
+        accepted = self._store(
+            session,
+            owner_id,
+            document_id,
+            upload,
+            name=name,
+            file_type=file_type,
+            pipeline=pipeline,
+            idempotency_key=idempotency_key,
+            forget=lambda: self.forget(prefixes=[prefix], guard_ids=[guard_id]),
+        )
+        session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
+        return accepted
 
+    def guard(self, prefixes: list[str]) -> list[int]:
+        """Commit purge records, due in an hour, for blobs about to be written under `prefixes`; the
+        caller deletes them in the transaction that commits the rows those blobs belong to."""
+        with session_scope(self.factory) as short:
+            return self._guard(short, prefixes)
+
+    def _guard(self, session: Session, prefixes: list[str]) -> list[int]:
+        guards = [BlobPurge(prefix=prefix, due_at=func.now() + _UPLOAD_GUARD) for prefix in prefixes]
+        session.add_all(guards)
+        session.flush()
+        return [guard.id for guard in guards]
+
+    def accept_guarded(
+        self,
+        session: Session,
+        owner_id: uuid.UUID,
+        document_id: uuid.UUID,
+        upload: SpooledFile,
+        *,
+        filename: str | None,
+        pipeline: list[str],
+        charge: Callable[[int], None] | None = None,
+    ) -> Accepted:
+        """`accept` for a caller that guarded `document_prefix(document_id)` itself (`guard`) and
+        removes the guard when it commits: many uploads in one unit of work, which then needs no
+        connection besides the one `session` holds. `session` sees the documents this unit of work
+        made already, so the same bytes twice make one document."""
+        name, file_type = self.identify(upload, filename)
+        previous = self.existing(session, owner_id, upload, None)
+        if previous is not None:
+            return Accepted(previous, created=False)
+        if charge is not None:
+            charge(upload.size)
+        prefix = document_prefix(document_id)
+        return self._store(
+            session,
+            owner_id,
+            document_id,
+            upload,
+            name=name,
+            file_type=file_type,
+            pipeline=pipeline,
+            idempotency_key=None,
+            forget=lambda: self.forget(prefixes=[prefix]),
+        )
+
+    def _store(
+        self,
+        session: Session,
+        owner_id: uuid.UUID,
+        document_id: uuid.UUID,
+        upload: SpooledFile,
+        *,
+        name: str,
+        file_type: sniff.FileType,
+        pipeline: list[str],
+        idempotency_key: str | None,
+        forget: Callable[[], None],
+    ) -> Accepted:
+        """The blob, then the row and its first run; `forget` undoes the blob if the row never commits."""
         self.storage.put_file(
             original_key(document_id),
             upload.path,
             content_type=file_type.content_type,
             metadata={"document_id": str(document_id), "sha256": upload.sha256},
         )
-        on_rollback(session, lambda: self._forget_blob(prefix, guard_id))
+        on_rollback(session, forget)
         values = {
             "id": document_id,
             "owner_id": owner_id,
@@ -159,20 +229,22 @@ class Intake:
             previous = self.existing(session, owner_id, upload, idempotency_key)
             if previous is None:
                 raise RuntimeError("the document conflicted with one that cannot be found")
-            self.storage.delete_prefix(prefix)
-            session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
+            self.storage.delete_prefix(document_prefix(document_id))
             return Accepted(previous, created=False)
         runs.start_run(session, document_id, pipeline, self.settings.jobs, reason="upload")
-        session.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
         return Accepted(document, created=True)
 
-    def _forget_blob(self, prefix: str, guard_id: int) -> None:
+    def forget(self, *, prefixes: list[str], guard_ids: list[int] | None = None) -> None:
+        """Remove blobs written for rows that never committed, then their guards; what fails here the
+        sweeper removes once the guards fall due."""
         try:
-            self.storage.delete_prefix(prefix)
-            with session_scope(self.factory) as cleanup:
-                cleanup.execute(delete(BlobPurge).where(BlobPurge.id == guard_id))
+            for prefix in prefixes:
+                self.storage.delete_prefix(prefix)
+            if guard_ids:
+                with session_scope(self.factory) as cleanup:
+                    cleanup.execute(delete(BlobPurge).where(BlobPurge.id.in_(guard_ids)))
         except Exception:
-            log.warning("could not remove the blob of an abandoned upload; the sweeper will", exc_info=True)
+            log.warning("could not remove the blobs of an abandoned upload; the sweeper will", exc_info=True)
 
 
 # --- reads --------------------------------------------------------------------------------------

@@ -133,7 +133,11 @@ def detect(path: Path, head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         if _is_docx(path):
             return DOCX
-        raise UnsupportedMediaType("The file is a ZIP archive but not a Word (DOCX) document.")
+        raise UnsupportedMediaType(
+            "The file is a ZIP archive but not a Word (DOCX) document; upload archives to "
+            "/api/v1/batches, which makes a document of each file inside.",
+            code="archive_use_batches",
+        )
     for magic, name in _KNOWN_OTHERS:
         if head.startswith(magic):
             raise UnsupportedMediaType(f"The file is {name}, which is not an accepted type.")

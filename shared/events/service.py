@@ -3,7 +3,9 @@
 Events are rows written in the transaction that made the change, so a stream never shows a change that
 was rolled back and never misses one that committed. Each carries its audience (the owner and the users
 the document was shared with at that moment), so reading is one indexed query with the caller in it,
-and the event of a deletion still reaches those who could see the document. After the commit a bell
+and the event of a deletion still reaches those who could see the document. The events webhooks announce
+(a document ready, failed or deleted, a job failed) become deliveries in the same transaction. After
+the commit a bell
 rings on Redis to wake the streams at once; without it they look again every few seconds.
 """
 
@@ -19,6 +21,8 @@ from sqlalchemy.orm import Session
 from shared.db.outbox import after_commit
 from shared.events import bell
 from shared.models import Event
+from shared.webhooks import catalog as webhook_catalog
+from shared.webhooks import outbox as webhook_outbox
 
 DOCUMENT_CHANGED = "document.changed"
 DOCUMENT_DELETED = "document.deleted"
@@ -29,9 +33,12 @@ _AUDIENCE = """array_append(
     d.owner_id)"""
 
 
-def document_changed(session: Session, document_id: uuid.UUID, **data: Any) -> None:
-    """The document's status or progress changed: its status and revision (its ETag) as they are now."""
-    session.execute(
+def document_changed(
+    session: Session, document_id: uuid.UUID, *, entered: str | None = None, **data: Any
+) -> None:
+    """The document's status or progress changed: its status and revision (its ETag) as they are now.
+    `entered`: the status it has just entered, which webhooks may announce."""
+    event_id = session.scalar(
         text(
             f"""
             INSERT INTO events (type, document_id, audience, data)
@@ -39,31 +46,35 @@ def document_changed(session: Session, document_id: uuid.UUID, **data: Any) -> N
                    jsonb_build_object('document_id', d.id, 'status', d.status, 'revision', d.revision)
                    || CAST(:data AS jsonb)
             FROM documents d WHERE d.id = :document_id
+            RETURNING id
             """
         ),
         {"type": DOCUMENT_CHANGED, "document_id": document_id, "data": json.dumps(data)},
     )
+    _announce(session, event_id, webhook_catalog.for_document_status(entered))
     after_commit(session, bell.ring)
 
 
 def document_deleted(session: Session, document_id: uuid.UUID) -> None:
     """Written before the row goes, while its audience can still be read."""
-    session.execute(
+    event_id = session.scalar(
         text(
             f"""
             INSERT INTO events (type, document_id, audience, data)
             SELECT :type, d.id, {_AUDIENCE}, jsonb_build_object('document_id', d.id)
             FROM documents d WHERE d.id = :document_id
+            RETURNING id
             """
         ),
         {"type": DOCUMENT_DELETED, "document_id": document_id},
     )
+    _announce(session, event_id, webhook_catalog.DOCUMENT_DELETED)
     after_commit(session, bell.ring)
 
 
 def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, detail: str | None) -> None:
     session.flush()  # a job added in this transaction must be visible to the INSERT ... SELECT
-    session.execute(
+    event_id = session.scalar(
         text(
             f"""
             INSERT INTO events (type, document_id, audience, data)
@@ -72,11 +83,19 @@ def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, 
                                       'status', CAST(:status AS text), 'attempt', CAST(:attempt AS int),
                                       'detail', CAST(:detail AS text))
             FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.id = :job_id
+            RETURNING id
             """
         ),
         {"type": JOB_CHANGED, "job_id": job_id, "status": status, "attempt": attempt, "detail": detail},
     )
+    _announce(session, event_id, webhook_catalog.for_job_status(status))
     after_commit(session, bell.ring)
+
+
+def _announce(session: Session, event_id: int | None, webhook: str | None) -> None:
+    """Deliveries of the event to the webhook endpoints subscribed to it, in the same transaction."""
+    if event_id is not None and webhook is not None:
+        webhook_outbox.queue_for_event(session, event_id, webhook)
 
 
 def since(session: Session, user_id: uuid.UUID, after: int, limit: int = 500) -> list[Event]:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 BUILTIN_MODULES = ("shared.pipeline.kinds",)
 MAINTENANCE_QUEUE = "maintenance"
+# Webhook deliveries: requests to other systems, which wait on the network, so their own worker.
+WEBHOOKS_QUEUE = "webhooks"
+SERVICE_QUEUES = (WEBHOOKS_QUEUE, MAINTENANCE_QUEUE)
 TASK_PREFIX = "workopti.jobs."
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,15}$")  # stored in jobs.kind, String(16)
@@ -57,7 +60,7 @@ class Catalog:
         for kind in kinds:
             if not _NAME.match(kind.name):
                 raise ValueError(f"job kind {kind.name!r}: names are 1-16 of a-z, 0-9 and _, starting a-z")
-            if not _QUEUE.match(kind.queue) or kind.queue == MAINTENANCE_QUEUE:
+            if not _QUEUE.match(kind.queue) or kind.queue in SERVICE_QUEUES:
                 raise ValueError(f"job kind {kind.name!r}: {kind.queue!r} cannot be a work queue")
             if kind.name in by_name:
                 raise ValueError(f"job kind {kind.name!r} is declared twice")
@@ -97,8 +100,8 @@ class Catalog:
 
     @property
     def queues(self) -> tuple[str, ...]:
-        """Every queue a deployment needs a worker for: the work queues and maintenance."""
-        return (*self.work_queues, MAINTENANCE_QUEUE)
+        """Every queue a deployment needs a worker for: the work queues, webhooks and maintenance."""
+        return (*self.work_queues, *SERVICE_QUEUES)
 
     @property
     def default_pipeline(self) -> list[str]:

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shared.config import JobSettings
 from shared.db.outbox import enqueue
@@ -80,12 +80,14 @@ def in_flight(session: Session, document_id: uuid.UUID) -> bool:
 def refresh_document(session: Session, document_id: uuid.UUID) -> None:
     """Re-derive the document's status from the jobs it shows and bump its revision (its ETag)."""
     status = derive_document_status(JobStatus(job.status) for job in shown_jobs(session, document_id))
-    session.execute(
+    before = aliased(Document)
+    previous = session.scalar(
         update(Document)
-        .where(Document.id == document_id)
+        .where(Document.id == document_id, before.id == Document.id)
         .values(status=status.value, revision=Document.revision + 1, updated_at=func.now())
+        .returning(before.status)  # the joined row is read as it was before this update
     )
-    events.document_changed(session, document_id)
+    events.document_changed(session, document_id, entered=status.value if previous != status.value else None)
 
 
 # --- starting ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The ORM models, one module per table; importing this package registers them all on Base.metadata."""
 
 from shared.models.api_key import ApiKey
+from shared.models.batch import Batch, BatchDocument
 from shared.models.blob_purge import BlobPurge
 from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.conversation import Conversation, ConversationTurn
@@ -12,10 +13,13 @@ from shared.models.page import Page
 from shared.models.result import AiResult
 from shared.models.usage import UsageCounter
 from shared.models.user import User
+from shared.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AiResult",
     "ApiKey",
+    "Batch",
+    "BatchDocument",
     "BlobPurge",
     "Chunk",
     "Conversation",
@@ -30,4 +34,7 @@ __all__ = [
     "Page",
     "UsageCounter",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

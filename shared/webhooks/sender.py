@@ -4,11 +4,8 @@ Signing: `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,<base64 
 "id.timestamp.body">`, one per active secret, so a receiver keeps verifying while a secret rotates), made
 by the `standardwebhooks` library so any implementation of the spec can verify them.
 
-Receivers are not a way into our network. A URL must be https (http only where private addresses are
-allowed, ENVIRONMENT=local); at send time its host is resolved and every address must be globally
-routable: no loopback, private, shared (100.64/10), link-local (the cloud metadata service at
-169.254.169.254 among them), multicast or reserved address, IPv4-mapped IPv6 included. The request then
-goes to the address that was checked (with the host name in `Host` and in TLS's SNI), so a name that
+Receivers are not a way into our network (shared/webhooks/addresses.py): at send time the host is
+resolved and every address checked. The request then goes to the address that was checked (with the host name in `Host` and in TLS's SNI), so a name that
 resolves differently a moment later cannot redirect it; redirects are not followed; a proxy from the
 environment is not used; at most RESPONSE_CAP bytes of the answer are read.
 """
@@ -16,28 +13,23 @@ environment is not used; at most RESPONSE_CAP bytes of the answer are read.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
 import httpx
 from standardwebhooks import Webhook
 
 from shared.errors import Invalid
 from shared.providers.errors import retry_after_seconds
+from shared.webhooks.addresses import AddressRefused, check_url, resolve
 
 RESPONSE_CAP = 64 * 1024
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "WorkOpti-Webhooks/1"
-
-
-class AddressRefused(Exception):
-    """The URL's host resolves to an address webhooks may not reach."""
 
 
 @dataclass(frozen=True)
@@ -51,54 +43,6 @@ class Sent:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
-
-
-def check_url(url: str, *, allow_private: bool) -> SplitResult:
-    """The URL's parts, if webhooks may be sent to it at all (its address is checked when sending)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise Invalid(f"The webhook URL is not valid: {exc}.", code="invalid_webhook_url") from exc
-    allowed = ("https", "http") if allow_private else ("https",)
-    if parts.scheme not in allowed:
-        raise Invalid("Webhook URLs must use https.", code="invalid_webhook_url")
-    if not parts.hostname or parts.username or parts.password:
-        raise Invalid("A webhook URL names a host and carries no credentials.", code="invalid_webhook_url")
-    if port == 0:
-        raise Invalid("The webhook URL's port is not valid.", code="invalid_webhook_url")
-    if not allow_private:
-        try:
-            literal = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            literal = None
-        if literal is not None and not _routable(literal):
-            raise Invalid("Webhooks cannot be sent to that address.", code="webhook_address_refused")
-    return parts
-
-
-def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
-    """The addresses to try, in the resolver's order; AddressRefused when any address the host has is
-    not allowed (a name with one public and one private address is refused: which one a connection
-    would use is not ours to know)."""
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise AddressRefused(f"{host} does not resolve: {exc.strerror}") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
-    if not addresses:
-        raise AddressRefused(f"{host} has no address")
-    if not allow_private:
-        for address in addresses:
-            if not _routable(address):
-                raise AddressRefused(f"{host} resolves to {address}, which webhooks may not reach")
-    return list(dict.fromkeys(str(address) for address in addresses))
-
-
-def _routable(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def signature(secrets: Sequence[str], msg_id: str, timestamp: dt.datetime, body: str) -> str:
@@ -120,7 +64,10 @@ def send(
     def took() -> int:
         return round((time.monotonic() - started) * 1000)
 
-    parts = check_url(url, allow_private=allow_private)
+    try:  # the URL was checked when registered, but the rules may be stricter where it is sent from
+        parts = check_url(url, allow_private=allow_private)
+    except Invalid as exc:
+        return Sent(None, took(), f"address refused: {exc}")
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

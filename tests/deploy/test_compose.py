@@ -11,9 +11,15 @@ from shared.jobs.kinds import catalog
 from tests.deploy.tools import ROOT, run, tool
 
 SERVICES = {"postgres", "redis", "azurite", "migrate", "api", "worker-ocr", "worker-embed", "worker-ai",
-            "beat", "flower", "frontend"}  # fmt: skip
-USES_THE_DATABASE = {"api", "worker-ocr", "worker-embed", "worker-ai", "beat", "flower"}
-WORKER_QUEUES = {"worker-ocr": "ocr", "worker-embed": "embed", "worker-ai": "ai", "beat": "maintenance"}
+            "worker-webhooks", "beat", "flower", "frontend"}  # fmt: skip
+USES_THE_DATABASE = {"api", "worker-ocr", "worker-embed", "worker-ai", "worker-webhooks", "beat", "flower"}
+WORKER_QUEUES = {
+    "worker-ocr": "ocr",
+    "worker-embed": "embed",
+    "worker-ai": "ai",
+    "worker-webhooks": "webhooks",
+    "beat": "maintenance",
+}
 
 
 @cache

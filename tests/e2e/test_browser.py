@@ -16,6 +16,7 @@ import pytest
 
 from cli.stack.stack import Stack
 from testkit import documents as make
+from tests import zips
 
 pytestmark = pytest.mark.stack
 
@@ -35,7 +36,8 @@ RECEIPT_TEXT = "Harbour bakery receipt\nTwo sourdough loaves and one almond croi
 @pytest.fixture(scope="module")
 def e2e_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real documents for the browser to upload: a two-page PDF with a text layer, a photo-like PNG that
-    needs OCR, a program pretending to be a PDF, and a PDF over the suite's 10 MB upload limit."""
+    needs OCR, a program pretending to be a PDF, a PDF over the suite's 10 MB upload limit, and a ZIP
+    batch of one good file and one whose name climbs out of the archive."""
     folder = tmp_path_factory.mktemp("e2e-files")
     (folder / "lighthouse-invoice.pdf").write_bytes(make.text_pdf(INVOICE_PAGES))
     (folder / "bakery-receipt.png").write_bytes(make.png(RECEIPT_TEXT))
@@ -43,6 +45,10 @@ def e2e_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "tool.pdf").write_bytes(b"MZ\x90\x00" + bytes(4096))
     big = make.text_pdf(["large"]) + b"%" + b"0" * (11 * 1024 * 1024)
     (folder / "too-large.pdf").write_bytes(big)
+    notes = make.txt("Harbour master's notes: the north pier reopens after the storm repairs.")
+    (folder / "harbour-batch.zip").write_bytes(
+        zips.archive([("notes/pier.txt", notes), ("../escape.txt", notes)])
+    )
     return folder
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -16,6 +16,8 @@ import pytest
 
 from cli.stack.stack import Stack
 from testkit import documents as make
+from testkit.webhooks import Receiver
+from tests import zips
 from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.stack
@@ -52,13 +54,15 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(stack: Stack, user_factory) -> World:
+def world(stack: Stack, user_factory) -> Iterator[World]:
     users = {role: user_factory(f"{role}-{uuid.uuid4().hex[:6]}") for role in ROLES if role != "anonymous"}
     clients = {role: user.http for role, user in users.items()}
     clients["anonymous"] = httpx.Client(base_url=stack.api_url, timeout=60)
     world = World(clients, users["owner"], users)
     world.shared = world.fresh_document(WORD)  # type: ignore[attr-defined]
-    return world
+    world.receiver = Receiver()  # type: ignore[attr-defined]
+    yield world
+    world.receiver.stop()  # type: ignore[attr-defined]
 
 
 Call = Callable[[World, httpx.Client, str], httpx.Response]
@@ -116,6 +120,58 @@ def _stream_opens(client: httpx.Client, path: str) -> httpx.Response:
         return response
 
 
+def _zip(role: str) -> bytes:
+    return zips.archive([(f"{role}.txt", f"{role} {uuid.uuid4()}".encode())])
+
+
+def _batch(world: World, fresh: bool = False) -> str:
+    """A batch of the owner's; batches are never shared."""
+    found = getattr(world, "batch", None)
+    if found is None or (fresh and not world.reuse):
+        files = {"file": ("matrix.zip", _zip("owner"))}
+        made = world.owner.http.post("/api/v1/batches", files=files, data={"pipeline": "extract"})
+        if made.status_code == 429:  # the owner uploads a lot here: wait as the API says
+            time.sleep(int(made.headers["Retry-After"]))
+            made = world.owner.http.post("/api/v1/batches", files=files, data={"pipeline": "extract"})
+        assert made.status_code == 201, made.text
+        found = made.json()["id"]
+        if not fresh:
+            world.batch = found  # type: ignore[attr-defined]
+    return found
+
+
+def _webhook(world: World, fresh: bool = False) -> str:
+    """An endpoint of the owner's, with a receiver that answers; endpoints are never shared."""
+    found = getattr(world, "webhook", None)
+    if found is None or (fresh and not world.reuse):
+        made = world.owner.http.post(
+            "/api/v1/webhooks",
+            json={"url": world.receiver.url, "events": ["document.ready"]},  # type: ignore[attr-defined]
+        )
+        assert made.status_code == 201, made.text
+        found = made.json()["id"]
+        if not fresh:
+            world.webhook = found  # type: ignore[attr-defined]
+    return found
+
+
+def _delivery(world: World) -> str:
+    """A delivered test event of the owner's endpoint (one being sent could not be redelivered yet)."""
+    found = getattr(world, "delivery", None)
+    if found is None:
+        webhook = _webhook(world)
+        found = world.owner.http.post(f"/api/v1/webhooks/{webhook}/test").json()["id"]
+        deadline = time.monotonic() + 30
+        while (
+            world.owner.http.get(f"/api/v1/webhooks/{webhook}/deliveries/{found}").json()["status"]
+            != "delivered"
+        ):
+            assert time.monotonic() < deadline, "the test event was not delivered"
+            time.sleep(0.2)
+        world.delivery = found  # type: ignore[attr-defined]
+    return found
+
+
 def _job(document: dict, kind: str) -> str:
     return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
 
@@ -134,6 +190,21 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"owner": 202, "editor": 202, "viewer": 202, "stranger": 202, "anonymous": 401},
     ),
     ("GET", "/api/v1/documents"): Case(lambda w, c, r: c.get("/api/v1/documents"), ANY_USER),
+    ("POST", "/api/v1/batches"): Case(
+        lambda w, c, r: c.post(
+            "/api/v1/batches", files={"file": ("mine.zip", _zip(r))}, data={"pipeline": "extract"}
+        ),
+        {"owner": 201, "editor": 201, "viewer": 201, "stranger": 201, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/batches"): Case(lambda w, c, r: c.get("/api/v1/batches"), ANY_USER),
+    ("GET", "/api/v1/batches/{batch_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/batches/{_batch(w)}"), OWN_ONLY
+    ),
+    ("DELETE", "/api/v1/batches/{batch_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/batches/{_batch(w, fresh=True)}"),
+        OWN_ONLY | {"owner": 204},
+        fresh=True,
+    ),
     ("GET", "/api/v1/documents/{document_id}"): Case(
         lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}"), READ
     ),
@@ -219,6 +290,38 @@ MATRIX: dict[tuple[str, str], Case] = {
         fresh=True,
     ),
     ("GET", "/api/v1/events"): Case(lambda w, c, r: _stream_opens(c, "/api/v1/events"), ANY_USER),
+    ("POST", "/api/v1/webhooks"): Case(
+        lambda w, c, r: c.post("/api/v1/webhooks", json={"url": w.receiver.url, "events": ["job.failed"]}),  # type: ignore[attr-defined]
+        {"owner": 201, "editor": 201, "viewer": 201, "stranger": 201, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/webhooks"): Case(lambda w, c, r: c.get("/api/v1/webhooks"), ANY_USER),
+    ("GET", "/api/v1/webhooks/{webhook_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/webhooks/{_webhook(w)}"), OWN_ONLY
+    ),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): Case(
+        lambda w, c, r: c.patch(f"/api/v1/webhooks/{_webhook(w)}", json={"description": f"by {r}"}), OWN_ONLY
+    ),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/webhooks/{_webhook(w, fresh=True)}"),
+        OWN_ONLY | {"owner": 204},
+        fresh=True,
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): Case(
+        lambda w, c, r: c.post(f"/api/v1/webhooks/{_webhook(w)}/rotate-secret"), OWN_ONLY
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): Case(
+        lambda w, c, r: c.post(f"/api/v1/webhooks/{_webhook(w)}/test"), OWN_ONLY | {"owner": 202}
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Case(
+        lambda w, c, r: c.get(f"/api/v1/webhooks/{_webhook(w)}/deliveries"), OWN_ONLY
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/webhooks/{_webhook(w)}/deliveries/{_delivery(w)}"), OWN_ONLY
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case(
+        lambda w, c, r: c.post(f"/api/v1/webhooks/{_webhook(w)}/deliveries/{_delivery(w)}/redeliver"),
+        OWN_ONLY | {"owner": 202},
+    ),
     ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
     ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
     ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),
@@ -247,6 +350,10 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/api-keys/{key_id}"): SESSION,
     ("POST", "/api/v1/documents"): "documents:write",
     ("GET", "/api/v1/documents"): "documents:read",
+    ("POST", "/api/v1/batches"): "documents:write",
+    ("GET", "/api/v1/batches"): "documents:read",
+    ("GET", "/api/v1/batches/{batch_id}"): "documents:read",
+    ("DELETE", "/api/v1/batches/{batch_id}"): "documents:write",
     ("GET", "/api/v1/documents/{document_id}"): "documents:read",
     ("DELETE", "/api/v1/documents/{document_id}"): "documents:write",
     ("POST", "/api/v1/documents/{document_id}/reprocess"): "documents:write",
@@ -266,6 +373,16 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/conversations"): "search",
     ("GET", "/api/v1/conversations/{conversation_id}"): "search",
     ("DELETE", "/api/v1/conversations/{conversation_id}"): "search",
+    ("POST", "/api/v1/webhooks"): "webhooks",
+    ("GET", "/api/v1/webhooks"): "webhooks",
+    ("GET", "/api/v1/webhooks/{webhook_id}"): "webhooks",
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): "webhooks",
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): "webhooks",
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): "webhooks",
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): "webhooks",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): "webhooks",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): "webhooks",
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): "webhooks",
     ("GET", "/health/live"): None,
     ("GET", "/health/ready"): None,
     ("GET", "/health/status"): None,

@@ -112,23 +112,8 @@ def test_jobs_whose_messages_were_flushed_from_redis_still_finish(user: ApiUser,
     assert republished, "the sweeper should have republished at least one lost message"
 
 
-def _undecodable_png() -> bytes:
-    """A PNG whose chunks are intact (so upload validation passes) but whose pixel data is not zlib."""
-    import struct
-    import zlib
-
-    data = bytearray(make.png("corrupt"))
-    start = data.index(b"IDAT") - 4
-    length = struct.unpack(">I", data[start : start + 4])[0]
-    payload = bytes(b ^ 0x5A for b in data[start + 8 : start + 8 + length])
-    crc = struct.pack(">I", zlib.crc32(b"IDAT" + payload) & 0xFFFFFFFF)
-    data[start + 8 : start + 8 + length] = payload
-    data[start + 8 + length : start + 12 + length] = crc
-    return bytes(data)
-
-
 def test_an_unreadable_file_fails_with_a_reason_while_the_others_finish(user: ApiUser) -> None:
-    broken = user.upload("broken.png", _undecodable_png())
+    broken = user.upload("broken.png", make.undecodable_png())
     assert broken.status_code == 202, broken.text
     healthy = user.upload("fine.txt", make.txt(f"healthy neighbour {time.time()}"))
     document = user.wait_for(broken.json()["id"])

@@ -123,7 +123,7 @@ REFUSED = [
     ("tool.pdf", lambda: b"\x7fELF\x02\x01\x01" + os.urandom(2048), 415, "unsupported_file_type"),
     ("page.png", lambda: b"<!DOCTYPE html><html><body>hi</body></html>", 415, "unsupported_file_type"),
     ("image.gif", lambda: b"GIF89a" + os.urandom(100), 415, "unsupported_file_type"),
-    ("archive.docx", lambda: _zip_without_word(), 415, "unsupported_file_type"),
+    ("archive.docx", lambda: _zip_without_word(), 415, "archive_use_batches"),
     ("real.png", lambda: make.text_pdf(["I am a PDF"]), 415, "extension_mismatch"),
     ("../../etc/passwd.pdf", lambda: make.text_pdf(["traversal"]), 400, "invalid_filename"),
     ("..\\..\\boot.ini.txt", lambda: make.txt("windows traversal"), 400, "invalid_filename"),

@@ -15,7 +15,7 @@ STEP = "shared.pipeline.steps.ai:AiStep"
 def test_the_built_in_kinds_run_extract_first_and_name_their_queues() -> None:
     kinds = load_catalog()
     assert kinds.names() == ["extract", "embed", "ai"]
-    assert kinds.queues == ("ocr", "embed", "ai", "maintenance")
+    assert kinds.queues == ("ocr", "embed", "ai", "webhooks", "maintenance")
     assert kinds.default_pipeline == ["extract", "embed", "ai"]
     assert kinds.descendants("extract") == ["embed", "ai"] and kinds.descendants("ai") == []
     assert kinds.get("embed").task == "workopti.jobs.embed"

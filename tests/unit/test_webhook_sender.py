@@ -4,72 +4,20 @@ our network, never following a redirect, reading only so much of the answer."""
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
 
 from shared.errors import Invalid
-from shared.webhooks.sender import RESPONSE_CAP, AddressRefused, check_url, resolve, send
+from shared.webhooks.addresses import AddressRefused, check_url, resolve
+from shared.webhooks.sender import RESPONSE_CAP, send
+from testkit.webhooks import Receiver, verify_by_hand
 
 SECRET = "whsec_" + base64.b64encode(b"a secret of thirty-two bytes!!!!").decode()
 NEXT_SECRET = "whsec_" + base64.b64encode(b"the next secret, also 32 bytes..").decode()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # a handler still sleeping (the timeout test) does not hold up the test
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # the sender hangs up on purpose (the response cap): not a fault
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that records what it receives and answers as told."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.answer: tuple[int, dict[str, str], bytes] = (204, {}, b"")
-        self.delay = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver.received.append({"path": self.path, "headers": headers, "body": body})
-                time.sleep(receiver.delay)
-                status, headers, reply = receiver.answer
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(reply)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(reply)
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -77,17 +25,6 @@ def receiver() -> Iterator[Receiver]:
     found = Receiver()
     yield found
     found.stop()
-
-
-def verify_by_hand(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """The spec's check, written from the spec rather than with the library that signed."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    offered = [
-        part.split(",", 1)[1] for part in headers["webhook-signature"].split(" ") if part.startswith("v1,")
-    ]
-    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
 
 
 def test_a_webhook_is_signed_so_any_implementation_of_the_spec_verifies_it(receiver: Receiver) -> None:

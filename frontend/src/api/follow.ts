@@ -5,7 +5,7 @@
 import type { Query, QueryClient, QueryKey } from "@tanstack/react-query";
 import { keys, type Tracked } from "./documents";
 import type { LiveEvent } from "./events";
-import { isTerminal, type DocumentList, type DocumentStatus } from "./types";
+import { isTerminal, type BatchOut, type DocumentList, type DocumentStatus } from "./types";
 import type { ListQuery } from "../features/documents/listQuery";
 
 /** At most one refetch of a document (and of the lists) in this long. */
@@ -26,11 +26,20 @@ function isList(key: QueryKey): boolean {
   return key[0] === "documents" && key[1] === "list";
 }
 
+/** A batch with its documents (src/api/batches.ts): a list of sorts, followed like one. */
+function isBatch(key: QueryKey): boolean {
+  return key[0] === "batches" && key[1] === "one";
+}
+
 /** A document not done yet (or not fetched yet), or a list with such a row. */
 function onItsWay(query: Query): boolean {
   if (documentIdOf(query.queryKey) !== null) {
     const status = (query.state.data as Tracked | undefined)?.document.status;
     return status === undefined || !isTerminal(status);
+  }
+  if (isBatch(query.queryKey)) {
+    const documents = (query.state.data as BatchOut | undefined)?.documents;
+    return documents === undefined || documents.some((doc) => !isTerminal(doc.status));
   }
   if (!isList(query.queryKey)) return false;
   const items = (query.state.data as DocumentList | undefined)?.items;
@@ -59,6 +68,7 @@ export class DocumentFollower {
       case "document.changed":
         this.changed(event.data.document_id);
         this.listsShow(event.data.document_id, event.data.status);
+        this.batchesShow(event.data.document_id, event.data.status);
         break;
       case "job.changed":
         this.changed(event.data.document_id);
@@ -82,7 +92,7 @@ export class DocumentFollower {
   /** Some events were lost: every document followed, and the lists, are fetched again. */
   refetchEverything(): void {
     void this.client.invalidateQueries({
-      predicate: (query) => documentIdOf(query.queryKey) !== null || isList(query.queryKey),
+      predicate: (query) => documentIdOf(query.queryKey) !== null || isList(query.queryKey) || isBatch(query.queryKey),
     });
   }
 
@@ -119,6 +129,24 @@ export class DocumentFollower {
       }
     }
     if (refetch) this.schedule(LISTS, () => this.refetchLists());
+  }
+
+  /** A batch showing the document takes its new status in place, and is fetched again once the
+   * document is done (which may bring its page count). */
+  private batchesShow(id: string, status: DocumentStatus): void {
+    for (const query of this.client.getQueryCache().findAll({ queryKey: ["batches", "one"] })) {
+      const batch = query.state.data as BatchOut | undefined;
+      const shown = batch?.documents.find((doc) => doc.id === id);
+      if (!batch || !shown || shown.status === status) continue;
+      this.client.setQueryData<BatchOut>(query.queryKey, {
+        ...batch,
+        documents: batch.documents.map((doc) => (doc.id === id ? { ...doc, status } : doc)),
+      });
+      if (isTerminal(status)) {
+        const key = query.queryKey;
+        this.schedule(`batch:${String(key[2])}`, () => this.client.invalidateQueries({ queryKey: key, exact: true }));
+      }
+    }
   }
 
   private deleted(id: string): void {

@@ -125,6 +125,10 @@ const SENTENCES: Record<string, string> = {
   answer_unreadable: "The answer could not be read. Please ask again.",
   expires_in_past: "That expiry is already past; choose a later one.",
   api_key_not_found: "That key does not exist any more; it may have been revoked already.",
+  webhook_not_found: "That webhook endpoint does not exist any more; it may have been deleted.",
+  webhook_disabled: "The endpoint is disabled; enable it first.",
+  delivery_not_found: "That delivery is no longer in the log.",
+  delivery_in_flight: "That delivery is being sent right now; look again in a moment.",
   unsupported_file_type: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   multipart_required: "That type of file is not allowed. Upload PDF, PNG, JPEG, TIFF, DOCX or plain text.",
   extension_mismatch: "That file is not allowed: its name says one type but its content is another (for example a PDF named .png).",
@@ -135,6 +139,11 @@ const SENTENCES: Record<string, string> = {
   image_too_large: "The image is too large (too many pixels).",
   decompression_bomb: "The file expands to far more than its size, so it was refused.",
   idempotency_key_reused: "This upload was already sent with different content.",
+  not_a_zip: "That file is not a ZIP archive, though its name says it is.",
+  corrupt_archive: "The ZIP archive is damaged and cannot be read.",
+  empty_archive: "The ZIP archive holds no files.",
+  archive_use_batches: "That is a ZIP archive; drop it on the documents page to upload each file inside.",
+  batch_not_found: "This batch does not exist, or it is not yours.",
   validation_error: "Some of what was sent is not valid.",
   database_unavailable: "The service is briefly unavailable.",
   storage_unavailable: "File storage is briefly unavailable.",
@@ -184,8 +193,18 @@ export function problemMessage(error: unknown): string {
       return problem.detail || "The question is too long.";
     case "too_many_documents":
       return problem.detail || "The question names too many documents.";
+    // The archive's limits are the server's: its own words say what they are.
+    case "archive_too_large":
+    case "too_many_entries":
+      return problem.detail || "The ZIP archive is too large.";
     case "too_many_api_keys":
       return problem.detail || "You have too many API keys; revoke one first.";
+    case "too_many_webhooks":
+      return problem.detail || "You have too many webhook endpoints; delete one first.";
+    case "invalid_webhook_url":
+      return problem.detail || "That webhook URL is not valid.";
+    case "webhook_address_refused":
+      return problem.detail || "Webhooks cannot be sent to that address.";
     case "validation_error": {
       const errors = Array.isArray(problem.errors) ? (problem.errors as { msg?: unknown }[]) : [];
       const first = errors.find((e) => typeof e.msg === "string");

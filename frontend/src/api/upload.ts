@@ -35,9 +35,14 @@ function parseJson(text: string): unknown {
 }
 
 export function uploadFile(options: UploadOptions): Promise<UploadAnswer> {
+  return postFile<DocumentOut>(options).then(({ body, status }) => ({ document: body, created: status === 202 }));
+}
+
+/** POST one file as multipart field `file`; the answer's JSON body and status, or an ApiError. */
+export function postFile<T>(options: UploadOptions): Promise<{ body: T; status: number }> {
   const { url, file, token, idempotencyKey, onProgress, signal } = options;
   const xhr = options.createRequest ? options.createRequest() : new XMLHttpRequest();
-  return new Promise<UploadAnswer>((resolve, reject) => {
+  return new Promise<{ body: T; status: number }>((resolve, reject) => {
     xhr.open("POST", url);
     if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
     if (idempotencyKey) xhr.setRequestHeader("Idempotency-Key", idempotencyKey);
@@ -51,7 +56,7 @@ export function uploadFile(options: UploadOptions): Promise<UploadAnswer> {
       const body = parseJson(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300 && body && typeof body === "object") {
         onProgress?.({ loaded: file.size, total: file.size, fraction: 1 });
-        resolve({ document: body as DocumentOut, created: xhr.status === 202 });
+        resolve({ body: body as T, status: xhr.status });
         return;
       }
       const problem: Problem = body && typeof body === "object" ? (body as Problem) : { title: xhr.statusText };

@@ -1,6 +1,7 @@
 import { Suspense, useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthContext";
+import { DisabledWebhooksBanner } from "../features/webhooks/DisabledWebhooksBanner";
 
 export function Layout() {
   const { userId, displayName, signOut } = useAuth();
@@ -40,6 +41,9 @@ export function Layout() {
               </NavLink>
             </li>
             <li>
+              <NavLink to="/batches">Batches</NavLink>
+            </li>
+            <li>
               <NavLink to="/search">Search</NavLink>
             </li>
             <li>
@@ -47,6 +51,9 @@ export function Layout() {
             </li>
             <li>
               <NavLink to="/api-keys">API keys</NavLink>
+            </li>
+            <li>
+              <NavLink to="/webhooks">Webhooks</NavLink>
             </li>
           </ul>
         </nav>
@@ -59,6 +66,7 @@ export function Layout() {
           </button>
         </div>
       </header>
+      <DisabledWebhooksBanner />
       <main id="main" tabIndex={-1} ref={main}>
         <Suspense fallback={<p role="status">Loading…</p>}>
           <Outlet />

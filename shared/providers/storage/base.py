@@ -108,6 +108,15 @@ def original_key(document_id: object) -> str:
     return f"documents/{document_id}/original"
 
 
+def batch_prefix(batch_id: object) -> str:
+    return f"batches/{batch_id}/"
+
+
+def batch_source_key(batch_id: object) -> str:
+    """The ZIP archive a batch was made from, kept as it was uploaded."""
+    return f"batches/{batch_id}/source.zip"
+
+
 def job_prefix(document_id: object, job_id: object) -> str:
     """Where one job's blobs live: under its document's prefix, so deleting the document takes them too."""
     return f"documents/{document_id}/jobs/{job_id}/"

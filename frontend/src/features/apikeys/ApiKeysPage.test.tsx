@@ -93,7 +93,7 @@ describe("ApiKeysPage", () => {
     await user.type(screen.getByRole("textbox", { name: "Name" }), "  reports bot ");
     const read = screen.getByRole("checkbox", { name: "documents:read" });
     expect(read).toHaveAccessibleDescription(/Read documents: their pages, results and files/);
-    expect(screen.getByRole("checkbox", { name: "webhooks" })).toHaveAccessibleDescription(/coming soon/);
+    expect(screen.getByRole("checkbox", { name: "webhooks" })).toHaveAccessibleDescription(/Manage webhook endpoints, send test events/);
     await user.click(screen.getByRole("checkbox", { name: "search" }));
     await user.click(read);
     await user.selectOptions(screen.getByRole("combobox", { name: "Expires" }), "In 30 days");

@@ -5,7 +5,7 @@ export const SCOPES: { value: ApiKeyScope; explanation: string }[] = [
   { value: "documents:read", explanation: "Read documents: their pages, results and files, their jobs, and who they are shared with." },
   { value: "documents:write", explanation: "Upload, process again, retry and cancel jobs, share and delete documents." },
   { value: "search", explanation: "Search, ask questions and keep conversations." },
-  { value: "webhooks", explanation: "Manage webhook endpoints (coming soon)." },
+  { value: "webhooks", explanation: "Manage webhook endpoints, send test events and read their delivery logs." },
 ];
 
 export type Expiry = "never" | "30d" | "90d" | "1y" | "date";

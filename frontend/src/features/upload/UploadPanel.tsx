@@ -4,12 +4,14 @@ import { Link } from "react-router";
 import { listsShow, useDocument } from "../../api/documents";
 import { ApiError, problemMessage } from "../../api/problem";
 import { JobList } from "../../components/JobList";
+import { BatchView } from "../batches/BatchView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatBytes } from "../../components/format";
 import { useUploads, type UploadItem } from "./useUploads";
 import "../../styles/upload.css";
 
-const ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.docx,.txt,application/pdf,image/png,image/jpeg,image/tiff,text/plain";
+const ACCEPT =
+  ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.docx,.txt,.zip,application/pdf,image/png,image/jpeg,image/tiff,text/plain,application/zip";
 
 export function UploadPanel() {
   const { items, add, retry, dismiss } = useUploads();
@@ -59,7 +61,7 @@ export function UploadPanel() {
         />
         <label htmlFor={inputId} className="dropzone-label">
           <strong>Drop files here</strong> or <span className="link-like">choose files</span>
-          <span className="hint">PDF, PNG, JPEG, TIFF, DOCX or text; many at once.</span>
+          <span className="hint">PDF, PNG, JPEG, TIFF, DOCX or text; many at once. A ZIP archive becomes one document per file inside.</span>
         </label>
       </div>
       {items.length > 0 && (
@@ -83,8 +85,8 @@ function UploadRow({ item, onRetry, onDismiss }: { item: UploadItem; onRetry: ()
   return (
     <li className={`upload-item upload-${item.state}`}>
       <div className="upload-head">
-        {item.documentId ? (
-          <Link to={`/documents/${item.documentId}`} className="upload-name">
+        {item.documentId || item.batchId ? (
+          <Link to={item.batchId ? `/batches/${item.batchId}` : `/documents/${item.documentId}`} className="upload-name">
             {name}
           </Link>
         ) : (
@@ -112,6 +114,7 @@ function UploadRow({ item, onRetry, onDismiss }: { item: UploadItem; onRetry: ()
         </div>
       )}
       {item.documentId && <UploadPipeline id={item.documentId} name={name} existing={item.existing} />}
+      {item.batchId && <BatchView id={item.batchId} />}
     </li>
   );
 }

@@ -1,5 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
+import { isArchive, seedBatch, uploadBatch } from "../../api/batches";
 import { apiUrl } from "../../api/client";
 import { seedDocument } from "../../api/documents";
 import { ApiError } from "../../api/problem";
@@ -16,6 +17,8 @@ export interface UploadItem {
   documentId: string | null;
   /** The same bytes were uploaded before; this is that document. */
   existing: boolean;
+  /** A ZIP archive, sent as a batch: one document per file inside. */
+  batchId: string | null;
 }
 
 function newKey(): string {
@@ -40,6 +43,19 @@ export function useUploads() {
     async (key: string, file: File) => {
       update(key, { state: "uploading", progress: 0, error: null });
       try {
+        if (isArchive(file)) {
+          const batch = await uploadBatch({
+            url: apiUrl("/api/v1/batches"),
+            file,
+            token: await getToken(),
+            onProgress: ({ fraction }) => update(key, { progress: fraction }),
+          });
+          seedBatch(client, batch);
+          update(key, { state: "uploaded", progress: 1, batchId: batch.id });
+          void client.invalidateQueries({ queryKey: ["documents", "list"] });
+          void client.invalidateQueries({ queryKey: ["batches", "list"] });
+          return;
+        }
         const answer = await uploadFile({
           url: apiUrl("/api/v1/documents"),
           file,
@@ -69,6 +85,7 @@ export function useUploads() {
         error: null,
         documentId: null,
         existing: false,
+        batchId: null,
       }));
       for (const item of added) files.current.set(item.key, item.file);
       setItems((all) => [...added, ...all]);
