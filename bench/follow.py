@@ -12,7 +12,6 @@ documents take; the stream costs two per document (one look when it opens, one w
 from __future__ import annotations
 
 import argparse
-import io
 import tempfile
 import time
 import uuid
@@ -20,12 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
-from rich.progress import Progress
 
 from bench.report import print_table
 from cli.client import ApiClient
-from cli.main import _follow_events, _follow_polling
+from cli.follow import by_events, by_polling
 from cli.stack.redis import free_port
 from cli.stack.stack import Stack, StackOptions
 
@@ -86,12 +83,10 @@ def _measure(stack: Stack, name: str, how: str, count: int, data_dir: Path, roun
         documents[document["id"]] = document
     client.requests = 0
     started = time.perf_counter()
-    with Progress(console=Console(file=io.StringIO())) as progress:
-        bars = {document_id: progress.add_task(document_id, total=1.0, state="") for document_id in documents}
-        if how == "events":
-            _follow_events(client, documents, progress, bars)
-        else:
-            _follow_polling(client, documents, progress, bars, poll_seconds=1.0)
+    if how == "events":
+        by_events(client, documents, lambda _: None, status_only=False)
+    else:
+        by_polling(client, documents, lambda _: None, poll_seconds=1.0, status_only=False)
     elapsed = time.perf_counter() - started
     if any(document["status"] != "ready" for document in documents.values()):
         raise SystemExit(f"{name}: not every document became ready")

@@ -32,17 +32,17 @@ def follow(
     only their status is kept current: they are read back by content, many to a request, and one that
     ends is not fetched again, so following thousands costs few requests."""
     try:
-        _by_events(client, documents, on_change, status_only)
+        by_events(client, documents, on_change, status_only)
     except (httpx.HTTPError, ApiError) as exc:
         log.debug("following by polling: %s", exc)
-    _by_polling(client, documents, on_change, poll_seconds, status_only)  # returns at once when all ended
+    by_polling(client, documents, on_change, poll_seconds, status_only)  # returns at once when all ended
 
 
 def _pending(documents: Documents) -> set[str]:
     return {document_id for document_id, doc in documents.items() if doc["status"] not in TERMINAL}
 
 
-def _by_events(
+def by_events(
     client: ApiClient, documents: Documents, on_change: Callable[[str], None], status_only: bool
 ) -> None:
     """Each event updates the document it is about; a document is fetched again only when it ends."""
@@ -82,7 +82,7 @@ def _by_events(
             return
 
 
-def _by_polling(
+def by_polling(
     client: ApiClient,
     documents: Documents,
     on_change: Callable[[str], None],
