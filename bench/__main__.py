@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench.follow",
     "bench.text_layer",
     "bench.ocr",
+    "bench.extraction",
     "bench.embeddings",
     "bench.openai_embeddings",
     "bench.azure_ocr",

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from shared.ask.quotes import best_sentence, verbatim
+from shared.ask.quotes import best_sentence
 from shared.ask.retrieval import Passage
+from shared.extraction.evidence import verbatim
 
 # [2], [1][3], [1, 3] and [1,3]
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -1,7 +1,7 @@
 """Quotes that are really in the page: every citation's quote is a slice of the stored page text.
 
-A quote is looked for as written, then ignoring case, runs of whitespace and typographic variants of
-quotes and dashes (what OCR and models change most); what is found is returned as the page has it.
+A quote is located by shared.extraction.evidence (extracted values are held to the same rule); here are
+the sentences a quote is chosen from.
 """
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_FOLD = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
-)
 # A sentence ends at . ! ? or a line break that is followed by a blank line or a bullet.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*(?=\s)|\n\s*\n")
 STOP_WORDS = frozenset({
@@ -21,21 +18,6 @@ STOP_WORDS = frozenset({
     "their", "they", "them", "i", "me", "my", "we", "our", "you", "your", "he", "she", "his", "her", "not",
     "no", "any", "all", "about", "into", "than", "then", "so", "such",
 })  # fmt: skip
-
-
-def verbatim(quote: str, page_text: str) -> str | None:
-    """The slice of `page_text` that `quote` stands for, or None when the page does not hold it."""
-    quote = quote.strip()
-    if not quote:
-        return None
-    if quote in page_text:
-        return quote
-    folded, positions = _folded(page_text)
-    needle, _ = _folded(quote)
-    at = folded.find(needle)
-    if not needle or at < 0:
-        return None
-    return page_text[positions[at] : positions[at + len(needle) - 1] + 1]
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -71,26 +53,3 @@ def best_sentence(passage: str, claim: str) -> str:
     if best is None:
         return passage.strip()
     return passage[best[0] : best[1]]
-
-
-def _folded(text: str) -> tuple[str, list[int]]:
-    """`text` in lower case with whitespace runs as one space, and each folded character's index in
-    `text`, so a match in the folded text maps back to a slice of the original."""
-    out: list[str] = []
-    positions: list[int] = []
-    in_space = False
-    for index, char in enumerate(text.translate(_FOLD)):
-        if char.isspace():
-            if out and not in_space:
-                out.append(" ")
-                positions.append(index)
-            in_space = True
-            continue
-        in_space = False
-        for lowered in char.casefold():
-            out.append(lowered)
-            positions.append(index)
-    while out and out[-1] == " ":
-        out.pop()
-        positions.pop()
-    return "".join(out), positions

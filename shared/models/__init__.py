@@ -7,6 +7,7 @@ from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.conversation import Conversation, ConversationTurn
 from shared.models.document import Document
 from shared.models.event import Event
+from shared.models.extraction import ExtractionSchema, ExtractionSchemaGrant, ExtractionSchemaVersion
 from shared.models.grant import DocumentGrant
 from shared.models.job import Job, JobEvent, JobTiming
 from shared.models.page import Page
@@ -28,6 +29,9 @@ __all__ = [
     "DocumentGrant",
     "EmbeddingModel",
     "Event",
+    "ExtractionSchema",
+    "ExtractionSchemaGrant",
+    "ExtractionSchemaVersion",
     "Job",
     "JobEvent",
     "JobTiming",

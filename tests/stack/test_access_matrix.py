@@ -176,6 +176,28 @@ def _job(document: dict, kind: str) -> str:
     return next(job["id"] for job in document["jobs"] if job["kind"] == kind)
 
 
+SCHEMA_FIELDS = [{"name": "total", "type": "money"}]
+
+
+def _schema(world: World, fresh: bool = False) -> str:
+    """A schema of the owner's, shared with editor (editor) and viewer (viewer), as documents are."""
+    found = getattr(world, "schema", None)
+    if found is None or (fresh and not world.reuse):
+        made = world.owner.http.post(
+            "/api/v1/schemas", json={"name": f"matrix {uuid.uuid4().hex[:8]}", "fields": SCHEMA_FIELDS}
+        )
+        assert made.status_code == 201, made.text
+        found = made.json()["id"]
+        for role in ("editor", "viewer"):
+            granted = world.owner.http.put(
+                f"/api/v1/schemas/{found}/grants/{world.users[role].user_id}", json={"role": role}
+            )
+            assert granted.status_code == 201, granted.text
+        if not fresh:
+            world.schema = found  # type: ignore[attr-defined]
+    return found
+
+
 MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/auth/dev-token"): Case(
         lambda w, c, r: c.post("/api/v1/auth/dev-token", json={"user_id": "someone"}), PUBLIC
@@ -323,6 +345,49 @@ MATRIX: dict[tuple[str, str], Case] = {
         OWN_ONLY | {"owner": 202},
     ),
     ("GET", "/api/v1/usage"): Case(lambda w, c, r: c.get("/api/v1/usage"), ANY_USER),
+    ("POST", "/api/v1/schemas"): Case(
+        lambda w, c, r: c.post(
+            "/api/v1/schemas", json={"name": f"{r} {uuid.uuid4().hex[:8]}", "fields": SCHEMA_FIELDS}
+        ),
+        {"owner": 201, "editor": 201, "viewer": 201, "stranger": 201, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/schemas"): Case(lambda w, c, r: c.get("/api/v1/schemas"), ANY_USER),
+    ("GET", "/api/v1/schemas/{schema_id}"): Case(
+        lambda w, c, r: c.get(f"/api/v1/schemas/{_schema(w)}"), READ
+    ),
+    ("GET", "/api/v1/schemas/{schema_id}/versions"): Case(
+        lambda w, c, r: c.get(f"/api/v1/schemas/{_schema(w)}/versions"), READ
+    ),
+    ("PUT", "/api/v1/schemas/{schema_id}"): Case(
+        lambda w, c, r: c.put(
+            f"/api/v1/schemas/{_schema(w)}",
+            json={"name": f"matrix by {r}", "fields": [{"name": f"{r} total", "type": "money"}]},
+        ),
+        {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404, "anonymous": 401},
+    ),
+    ("DELETE", "/api/v1/schemas/{schema_id}"): Case(
+        lambda w, c, r: c.delete(f"/api/v1/schemas/{_schema(w, fresh=True)}"),
+        OWNER_ONLY | {"owner": 204},
+        fresh=True,
+    ),
+    ("GET", "/api/v1/schemas/{schema_id}/grants"): Case(
+        lambda w, c, r: c.get(f"/api/v1/schemas/{_schema(w)}/grants"), OWNER_ONLY | {"owner": 200}
+    ),
+    ("PUT", "/api/v1/schemas/{schema_id}/grants/{user_id}"): Case(
+        lambda w, c, r: c.put(
+            f"/api/v1/schemas/{_schema(w, fresh=True)}/grants/newcomer-{uuid.uuid4().hex[:6]}",
+            json={"role": "viewer"},
+        ),
+        OWNER_ONLY | {"owner": 201},
+        fresh=True,
+    ),
+    ("DELETE", "/api/v1/schemas/{schema_id}/grants/{user_id}"): Case(
+        lambda w, c, r: c.delete(
+            f"/api/v1/schemas/{_schema(w, fresh=True)}/grants/{w.users['viewer'].user_id}"
+        ),
+        OWNER_ONLY | {"owner": 204},
+        fresh=True,
+    ),
     ("GET", "/health/live"): Case(lambda w, c, r: c.get("/health/live"), PUBLIC),
     ("GET", "/health/ready"): Case(lambda w, c, r: c.get("/health/ready"), PUBLIC),
     ("GET", "/health/status"): Case(lambda w, c, r: c.get("/health/status"), PUBLIC),
@@ -345,6 +410,15 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/auth/me"): None,
     ("GET", "/api/v1/pipeline"): None,
     ("GET", "/api/v1/usage"): None,
+    ("POST", "/api/v1/schemas"): "documents:write",
+    ("GET", "/api/v1/schemas"): "documents:read",
+    ("GET", "/api/v1/schemas/{schema_id}"): "documents:read",
+    ("GET", "/api/v1/schemas/{schema_id}/versions"): "documents:read",
+    ("PUT", "/api/v1/schemas/{schema_id}"): "documents:write",
+    ("DELETE", "/api/v1/schemas/{schema_id}"): "documents:write",
+    ("GET", "/api/v1/schemas/{schema_id}/grants"): "documents:read",
+    ("PUT", "/api/v1/schemas/{schema_id}/grants/{user_id}"): "documents:write",
+    ("DELETE", "/api/v1/schemas/{schema_id}/grants/{user_id}"): "documents:write",
     ("POST", "/api/v1/api-keys"): SESSION,
     ("GET", "/api/v1/api-keys"): SESSION,
     ("DELETE", "/api/v1/api-keys/{key_id}"): SESSION,

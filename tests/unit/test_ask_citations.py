@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from shared.ask.citations import resolve
-from shared.ask.quotes import verbatim
 from shared.ask.retrieval import Passage, best_window
+from shared.extraction.evidence import verbatim
 
 PAGE = (
     "Quarterly report\n\nThe harbour master logged every arriving ferry\nin a blue notebook. "

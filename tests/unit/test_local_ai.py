@@ -8,9 +8,10 @@ import math
 import pytest
 
 from shared.config import EmbeddingsSettings, LlmSettings, Settings
+from shared.extraction.patterns import parse_amount
 from shared.providers.embeddings import get_embedding_provider
 from shared.providers.llm import get_analysis_provider
-from shared.providers.llm.fields import extract_fields, parse_amount
+from shared.providers.llm.fields import extract_fields
 from shared.providers.llm.local import LocalAnalysisProvider, is_summary_sentence, split_sentences
 
 INVOICE = """\

@@ -20,10 +20,10 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.config import Settings
+from shared.extraction.patterns import parse_amount
 from shared.providers import usage
 from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.llm.base import Analysis, Classification, cap_pages
-from shared.providers.llm.fields import parse_amount
 from shared.providers.openai_client import SERVICE_NAMES, build_client, chat_model, provider_errors
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Extraction you define: schemas of typed fields, values found in a document with their evidence."""

@@ -1,0 +1,647 @@
+"""The local extraction provider: no network, no generative model.
+
+Typed candidates are found by patterns (dates, amounts with currencies, numbers, identifiers, emails,
+phone numbers, IBANs, VAT numbers, checkbox marks) and given the label written before them on their line
+or above them in their column. Each field takes the candidate of a compatible type whose label is most
+like the field's name and description (embedding similarity plus word overlap, so an obvious label wins
+even where the embeddings of two labels are close); a candidate serves one field. Line items come from
+table-like lines, their columns mapped to the list's sub-fields by header. A field that no candidate
+fits well enough is not_found: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from shared.extraction import patterns, values
+from shared.extraction.evidence import box, line_spans, union
+from shared.extraction.types import Evidence, FieldSpec, FieldValue, FoundStatus, PageText
+
+Embed = Callable[[list[str]], npt.NDArray[np.floating]]
+
+# Below this match score a candidate is not the field's value at all.
+MATCH_FLOOR = 0.42
+# A header names a column among few others, in a table already found: a weaker match will do.
+COLUMN_FLOOR = 0.3
+# Candidates of other values within this score of the best make the best less certain.
+_MARGIN = 0.2
+# Cells of a line: apart by tabs, by two spaces or more, or by a middle dot or bar between spaces.
+_GAP = re.compile(r"\t+|[^\S\n]{2,}|[^\S\n]+[·|•][^\S\n]+")
+_LABEL_TRIM = " \t:#.-\u2013=>|"
+_WORD = re.compile(r"[^\W_]+|#|n°")
+
+# Kinds of candidate, and how far a pattern alone can be trusted to be of that kind.
+_STRENGTH = {
+    "iban": 1.0, "email": 1.0, "vat": 0.95, "date": 0.95, "money": 0.95, "phone": 0.9,
+    "reference": 0.9, "boolean": 0.9, "enum": 0.9, "number": 0.75, "text": 0.8,
+}  # fmt: skip
+_KIND_WORDS = {
+    "iban": "iban bank account", "email": "email address", "vat": "vat number tax id", "date": "date",
+    "money": "amount total price", "phone": "phone telephone number", "reference": "number reference id",
+    "boolean": "checkbox", "enum": "", "number": "number quantity", "text": "",
+}  # fmt: skip
+# Which candidate kinds a field type takes, and how readily.
+_COMPATIBLE: dict[str, dict[str, float]] = {
+    "date": {"date": 1.0},
+    "money": {"money": 1.0, "number": 0.8},
+    "number": {"number": 1.0, "money": 0.8},
+    "boolean": {"boolean": 1.0},
+    "enum": {"enum": 1.0, "text": 0.9},
+    "text": {
+        "text": 1.0, "reference": 1.0, "email": 1.0, "phone": 1.0, "iban": 1.0, "vat": 1.0,
+        "date": 0.6, "money": 0.6, "number": 0.6, "enum": 0.8,
+    },
+}  # fmt: skip
+
+# Label words of German and French documents, in the English the field names are mostly written in.
+# Keys of five letters or more are also found inside compounds ("Rechnungsdatum").
+_GLOSS = {
+    "zwischensumme": "subtotal", "rechnung": "invoice", "nummer": "number", "datum": "date",
+    "fälligkeit": "due", "fällig": "due", "faellig": "due", "zahlbar": "payable due", "betrag": "amount",
+    "gesamt": "total amount", "summe": "total", "netto": "net", "brutto": "gross", "steuer": "tax",
+    "kunden": "customer", "kunde": "customer", "bestell": "order", "auftrag": "order", "liefer": "delivery",
+    "menge": "quantity", "anzahl": "quantity", "einzelpreis": "unit price", "preis": "price",
+    "beschreibung": "description", "bezeichnung": "description", "artikel": "item", "leistung": "item",
+    "telefon": "phone", "facture": "invoice", "montant": "amount", "échéance": "due date",
+    "mwst": "vat tax", "ust": "vat tax", "tva": "vat tax", "nr": "number", "no": "number", "#": "number",
+    "n°": "number", "num": "number", "qty": "quantity", "amt": "amount", "inv": "invoice",
+    "ref": "reference", "tel": "phone", "pos": "item", "stk": "quantity", "vat": "vat tax",
+}  # fmt: skip
+_IGNORED = frozenset({
+    "a", "an", "and", "the", "of", "for", "to", "in", "on", "by", "is", "be", "this", "der", "die", "das",
+    "des", "le", "la", "de", "du", "our", "your", "what", "which",
+})  # fmt: skip
+_GENERIC = frozenset({"date", "datum", "amount", "betrag", "number", "value", "field"})
+_TOTALS = re.compile(
+    r"^\s*(sub-?\s*total|total|zwischensumme|summe|gesamt|netto|net\b|mwst|ust|vat|tax|amount due|balance)",
+    re.IGNORECASE,
+)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_VAT = re.compile(
+    r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI) ?(?P<body>[0-9A-Z][0-9A-Z .]{6,16}[0-9A-Z])\b"
+)
+_VAT_BODIES = {
+    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
+    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[0-9A-Z]\d{7}[0-9A-Z]",
+    "FI": r"\d{8}", "FR": r"[0-9A-HJ-NP-Z]{2}\d{9}", "GB": r"\d{9}(?:\d{3})?", "HR": r"\d{11}",
+    "HU": r"\d{8}", "IE": r"\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z]", "IT": r"\d{11}", "LT": r"\d{9}|\d{12}",
+    "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}", "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}",
+    "RO": r"\d{2,10}", "SE": r"\d{12}", "SI": r"\d{8}", "SK": r"\d{10}", "XI": r"\d{9}(?:\d{3})?",
+}  # fmt: skip
+_NUMBER = re.compile(
+    r"(?<![\w.,/:-])-?(?:\d{1,3}(?:[.,\u00a0\u202f']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w/-]|[.,]\d|\s?%)"
+)
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]")
+_CHECKBOX = re.compile(
+    r"(?P<mark>\[[xX ✓✔]\]|\([xX ]\)|[☐☑☒])\s*(?P<label>[^\n\[☐☑☒]{2,60}?)(?=\s{2,}|\s*[\[☐☑☒]|\s*$)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A value found on a page: its text span, its label and where the quote starts (at the label when
+    the label is on the value's line)."""
+
+    kind: str
+    page_no: int
+    start: int
+    end: int
+    raw: str
+    label: str
+    quote_start: int
+    strength: float
+    near: float = 1.0
+
+    @property
+    def context(self) -> str:
+        return self.label or _KIND_WORDS[self.kind]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    start: int  # in the page text
+    end: int
+    x0: float  # the character column, or the box's x in the page image
+    x1: float
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class LocalExtractor:
+    """Extraction with patterns and the local embedding model. `embed` maps texts to unit-length
+    vectors, one row per text (the loaded embeddings provider)."""
+
+    name = "local"
+
+    def __init__(self, embed: Embed, *, model: str) -> None:
+        self._embed = embed
+        self.model = f"patterns+{model}"
+
+    def extract(self, pages: list[PageText], fields: list[FieldSpec]) -> list[FieldValue]:
+        conv = values.conventions(page.text for page in pages)
+        region = patterns.phone_region(page.text for page in pages)
+        candidates = [c for page in pages for c in _candidates(page, conv, region)]
+        by_page = {page.page_no: page for page in pages}
+        scalar = [spec for spec in fields if spec.type != "list"]
+        for spec in scalar:
+            if spec.type == "enum":
+                candidates.extend(c for page in pages for c in _enum_candidates(page, spec))
+        scores = self._scores(scalar, candidates)
+        chosen = _assign(scalar, candidates, scores)
+        results: list[FieldValue] = []
+        for spec in fields:
+            if spec.type == "list":
+                results.append(self._list(spec, pages, conv))
+                continue
+            pick = chosen.get(spec.name)
+            if pick is None:
+                results.append(values.not_found(spec))
+                continue
+            candidate, confidence = pick
+            page = by_page[candidate.page_no]
+            quote = page.text[candidate.quote_start : candidate.end]
+            evidence = Evidence(page.page_no, quote, box(page, candidate.quote_start, candidate.end))
+            results.append(values.field_value(spec, candidate.raw, confidence, (evidence,), conv))
+        return results
+
+    # --- matching ----------------------------------------------------------------------------------
+
+    def _scores(
+        self, fields: Sequence[FieldSpec], candidates: Sequence[Candidate]
+    ) -> dict[tuple[int, int], float]:
+        """The match score of each (field index, candidate index) of a compatible type."""
+        pairs = [
+            (f, c)
+            for f, spec in enumerate(fields)
+            for c, candidate in enumerate(candidates)
+            if candidate.kind in _COMPATIBLE[spec.type]
+            and (candidate.kind != "enum" or _enum_of(candidate, spec))
+        ]
+        if not pairs:
+            return {}
+        field_texts = [_field_text(spec) for spec in fields]
+        contexts = sorted({_gloss(candidates[c].context) for _, c in pairs})
+        similarity = self._similarity(field_texts, contexts)
+        index = {context: i for i, context in enumerate(contexts)}
+        field_words = [(_words(_name(spec)), _words(_field_text(spec))) for spec in fields]
+        scores = {}
+        for f, c in pairs:
+            spec, candidate = fields[f], candidates[c]
+            semantic = similarity[f, index[_gloss(candidate.context)]]
+            lexical = _overlap(*field_words[f], candidate.label, candidate.kind)
+            match = _COMPATIBLE[spec.type][candidate.kind] * candidate.near * (0.5 * semantic + 0.5 * lexical)
+            scores[f, c] = float(match)
+        return scores
+
+    def _similarity(self, left: list[str], right: list[str]) -> npt.NDArray[np.floating]:
+        vectors: npt.NDArray[np.float32] = np.asarray(self._embed(left + right), dtype=np.float32)
+        similarity: npt.NDArray[np.floating] = np.clip(
+            vectors[: len(left)] @ vectors[len(left) :].T, 0.0, 1.0
+        )
+        return similarity
+
+    # --- line items --------------------------------------------------------------------------------
+
+    def _list(self, spec: FieldSpec, pages: list[PageText], conv: values.Conventions) -> FieldValue:
+        """The rows of the first table whose header names columns for enough of the sub-fields."""
+        columns = [sub for sub in spec.fields if sub.type != "list"]
+        best: tuple[float, list[_Cell], list[list[_Cell]], dict[int, int], PageText] | None = None
+        for page in pages:
+            for header, rows in _tables(page):
+                mapping, score = self._columns(columns, header)
+                if mapping and (best is None or score > best[0]):
+                    best = (score, header, rows, mapping, page)
+        if best is None:
+            return values.not_found(spec)
+        score, header, rows, mapping, page = best
+        items: list[tuple[FieldValue, ...]] = []
+        evidence: list[Evidence] = []
+        for row in rows:
+            cells = _align(header, row)
+            item = []
+            for i, sub in enumerate(columns):
+                cell = cells.get(mapping[i]) if i in mapping else None
+                if cell is None:
+                    item.append(values.not_found(sub))
+                    continue
+                quote = Evidence(page.page_no, cell.text, cell.bbox or box(page, cell.start, cell.end))
+                item.append(values.field_value(sub, cell.text, score, (quote,), conv))
+            if all(v.status == "not_found" for v in item):
+                continue
+            items.append(tuple(item))
+            first, last = row[0], row[-1]
+            boxes = [c.bbox for c in row if c.bbox is not None]
+            bbox = union(boxes) if boxes else box(page, first.start, last.end)
+            evidence.append(Evidence(page.page_no, page.text[first.start : last.end], bbox))
+        if not items:
+            return values.not_found(spec)
+        rows_json = [{v.name: v.value for v in item} for item in items]
+        review = any(v.status == "needs_review" for item in items for v in item)
+        status: FoundStatus = "needs_review" if review else "found"
+        return FieldValue(spec.name, rows_json, round(score, 3), status, tuple(evidence), items=tuple(items))
+
+    def _columns(self, columns: Sequence[FieldSpec], header: list[_Cell]) -> tuple[dict[int, int], float]:
+        """Sub-field index -> header cell index, one column each, best matches first; and the mean
+        score of the columns taken (0 when fewer than half of the sub-fields found a column)."""
+        if not columns or not header:
+            return {}, 0.0
+        names = [_field_text(sub) for sub in columns]
+        heads = [_gloss(cell.text) for cell in header]
+        similarity = self._similarity(names, heads)
+        scored = []
+        for i, sub in enumerate(columns):
+            name_words, text_words = _words(_name(sub)), _words(_field_text(sub))
+            for j, cell in enumerate(header):
+                lexical = _overlap(name_words, text_words, cell.text, "text")
+                scored.append((0.5 * float(similarity[i, j]) + 0.5 * lexical, i, j))
+        mapping: dict[int, int] = {}
+        taken: set[int] = set()
+        total = 0.0
+        for score, i, j in sorted(scored, reverse=True):
+            if score < COLUMN_FLOOR or i in mapping or j in taken:
+                continue
+            mapping[i] = j
+            taken.add(j)
+            total += score
+        if len(mapping) * 2 < len(columns):
+            return {}, 0.0
+        return mapping, total / len(mapping)
+
+
+def _assign(
+    fields: Sequence[FieldSpec], candidates: Sequence[Candidate], scores: dict[tuple[int, int], float]
+) -> dict[str, tuple[Candidate, float]]:
+    """Each field's candidate, the best pairs first, a candidate's span serving one field; with its
+    confidence: the match times the pattern's strength, lowered when another value scored close."""
+    chosen: dict[str, tuple[Candidate, float]] = {}
+    used: set[tuple[int, int, int]] = set()
+    for (f, c), score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+        spec, candidate = fields[f], candidates[c]
+        span = (candidate.page_no, candidate.start, candidate.end)
+        if score < MATCH_FLOOR or spec.name in chosen or span in used:
+            continue
+        rivals = [
+            other
+            for (g, d), other in scores.items()
+            if g == f and d != c and _value_key(candidates[d]) != _value_key(candidate)
+        ]
+        runner_up = max(rivals, default=0.0)
+        margin = min(1.0, max(0.0, score - runner_up) / _MARGIN)
+        confidence = min(1.0, score / 0.8) * candidate.strength * (0.6 + 0.4 * margin)
+        chosen[spec.name] = (candidate, round(confidence, 3))
+        used.add(span)
+    return chosen
+
+
+def _value_key(candidate: Candidate) -> str:
+    return values.fold(candidate.raw)
+
+
+# --- candidates ------------------------------------------------------------------------------------
+
+
+def _candidates(page: PageText, conv: values.Conventions, region: str | None) -> list[Candidate]:
+    text = page.text
+    found: list[Candidate] = []
+
+    spans: list[tuple[str, int, int]] = []
+
+    strengths: dict[int, float] = {}
+
+    def add(kind: str, start: int, end: int, strength: float | None = None) -> None:
+        if not any(s < end and start < e for _, s, e in spans):
+            spans.append((kind, start, end))
+            if strength is not None:
+                strengths[start] = strength
+
+    for match in _IBAN.finditer(text):
+        # A broken checksum is a typo or an OCR error: kept whole as text, and not trusted as an IBAN.
+        valid = _iban_valid(match.group())
+        add("iban" if valid else "text", match.start(), match.end(), None if valid else 0.5)
+    for hit in patterns.find_emails(text):
+        add("email", hit.start, hit.end)
+    for match in _VAT.finditer(text):
+        body = re.sub(r"[ .]", "", match.group("body"))
+        cc = match.group("cc")
+        if re.fullmatch(_VAT_BODIES[cc], body) and (cc != "DE" or _de_vat_valid(body)):
+            add("vat", match.start(), match.end())
+    for hit in patterns.find_dates(text, day_first=conv.day_first):
+        add("date", hit.start, hit.end)
+    for hit in patterns.find_amounts(text):
+        add("money", hit.start, hit.end)
+    for hit in patterns.find_references(text):
+        ident = hit.text.rstrip(".-/")
+        value_start = hit.start + len(ident) - len(hit.value)
+        add("reference", value_start, value_start + len(hit.value))
+    for hit in patterns.find_phones(text, region):
+        add("phone", hit.start, hit.end)
+    for match in _NUMBER.finditer(text):
+        add("number", match.start(), match.end())
+    # Labels once every value is known, so that a label stops at the value before it.
+    for kind, start, end in sorted(spans, key=lambda span: span[1]):
+        label, quote_start, near = _label(text, start, end, spans)
+        found.append(
+            Candidate(
+                kind,
+                page.page_no,
+                start,
+                end,
+                text[start:end],
+                label,
+                quote_start,
+                strengths.get(start, _STRENGTH[kind]),
+                near,
+            )
+        )
+    for match in _CHECKBOX.finditer(text):
+        start, end = match.span("mark")
+        if not any(c.start < end and start < c.end for c in found):
+            found.append(
+                Candidate("boolean", page.page_no, start, end, match.group("mark"), match.group("label").strip(),
+                          start, _STRENGTH["boolean"])
+            )  # fmt: skip
+    _labelled_values(page, found)
+    return found
+
+
+def _labelled_values(page: PageText, found: list[Candidate]) -> None:
+    """Values after a label and a colon on the same line ("Customer: ACME GmbH"), or on the line below
+    a line that is only a label: identifiers, yes/no answers, else text."""
+    text = page.text
+    lines = list(_lines(text))
+    for n, (start, end) in enumerate(lines):
+        for cell_start, cell_end in _cells(text, start, end):
+            cell = text[cell_start:cell_end]
+            colon = cell.find(":")
+            if colon > 0 and re.search(r"[^\W\d_]", cell[:colon]):
+                value_start = cell_start + colon + 1
+                label, label_start = cell[:colon].strip(_LABEL_TRIM), cell_start
+            elif n > 0 and _is_label(text[lines[n - 1][0] : lines[n - 1][1]]) and not _is_label(cell):
+                label = _label_above(text, lines[n - 1], cell_start - start, cell_end - start)
+                value_start, label_start = cell_start, cell_start
+            else:
+                continue
+            value_start += len(text[value_start:cell_end]) - len(text[value_start:cell_end].lstrip())
+            if value_start >= cell_end or not label:
+                continue
+            if any(c.start < cell_end and value_start < c.end for c in found):
+                continue
+            raw = text[value_start:cell_end]
+            if values.read_boolean(raw) is not None:
+                kind = "boolean"
+            elif _IDENT.fullmatch(raw) and re.search(r"\d", raw):
+                kind = "reference"
+            else:
+                kind = "text"
+            found.append(
+                Candidate(kind, page.page_no, value_start, cell_end, raw, label, label_start, _STRENGTH[kind])
+            )
+
+
+def _enum_candidates(page: PageText, spec: FieldSpec) -> list[Candidate]:
+    """Each declared value of an enum field written on the page as a word of its own."""
+    out = []
+    for value in spec.values:
+        words = [re.escape(w) for w in value.split()]
+        if not words:
+            continue
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+        for match in pattern.finditer(page.text):
+            label, quote_start, near = _label(page.text, match.start(), match.end(), [])
+            out.append(
+                Candidate("enum", page.page_no, match.start(), match.end(), match.group(), label or value,
+                          quote_start, _STRENGTH["enum"], near)
+            )  # fmt: skip
+    return out
+
+
+def _enum_of(candidate: Candidate, spec: FieldSpec) -> bool:
+    return values.read_enum(candidate.raw, spec.values) is not None
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of a line's cells: text separated by tabs or runs of two spaces or more."""
+    cells = []
+    position = start
+    for gap in _GAP.finditer(text, start, end):
+        if gap.start() > position:
+            cells.append((position, gap.start()))
+        position = gap.end()
+    if end > position:
+        cells.append((position, end))
+    return [
+        (s + len(text[s:e]) - len(text[s:e].lstrip()), s + len(text[s:e].rstrip()))
+        for s, e in cells
+        if text[s:e].strip()
+    ]
+
+
+def _label(text: str, start: int, end: int, found: Sequence[tuple[str, int, int]]) -> tuple[str, int, float]:
+    """The label of the value at [start, end): the words before it in its cell ("Total due: " before
+    "2,115.89 EUR") or the cell before it, else the cell above it when that line is a label. Returns the
+    label, where the quote starts (the label's start when it is on the value's line) and how near the
+    label is: a column header over a table's first row names the column more than the value."""
+    line_start = text.rfind("\n", 0, start) + 1
+    cells = _cells(text, line_start, start)
+    left_start = line_start
+    for gap in _GAP.finditer(text, line_start, start):
+        left_start = gap.end()
+    for _, _, found_end in found:
+        if left_start <= found_end <= start:
+            left_start = found_end
+    left = text[left_start:start]
+    label = left.strip(_LABEL_TRIM)
+    if re.search(r"[^\W\d_]", label):
+        return label, left_start + (len(left) - len(left.lstrip())), 1.0
+    if not label and cells and cells[-1][1] <= left_start:
+        # The value stands in a cell of its own: the cell before it is its label ("VAT 20%:   £355.61").
+        before_start, before_end = cells[-1]
+        before = text[before_start:before_end]
+        if _is_label(re.sub(r"\d+(?:[.,]\d+)?\s?%", "", before)):
+            return before.strip(_LABEL_TRIM), before_start, 1.0
+    if line_start == 0:
+        return "", start, 1.0
+    above_end = line_start - 1
+    above_start = text.rfind("\n", 0, above_end) + 1
+    if not _is_label(text[above_start:above_end]):
+        return "", start, 1.0
+    near = 0.9 if len(_cells(text, above_start, above_end)) == 1 else 0.8
+    return _label_above(text, (above_start, above_end), start - line_start, end - line_start), start, near
+
+
+def _label_above(text: str, above: tuple[int, int], column: int, column_end: int) -> str:
+    """The cell of the line above that stands over the column range [column, column_end)."""
+    cells = _cells(text, *above)
+    if len(cells) == 1:
+        return text[cells[0][0] : cells[0][1]].strip(_LABEL_TRIM)
+    best, best_overlap = "", 0
+    for s, e in cells:
+        a, b = s - above[0], e - above[0]
+        overlap = min(b, column_end) - max(a, column)
+        if overlap > best_overlap or (best_overlap <= 0 and a <= column and not best):
+            best, best_overlap = text[s:e].strip(_LABEL_TRIM), overlap
+    return best
+
+
+def _is_label(line: str) -> bool:
+    """A short line of words without values: a label or a column header."""
+    stripped = line.strip()
+    return bool(
+        stripped
+        and len(stripped) <= 80
+        and re.search(r"[^\W\d_]{2,}", stripped)
+        and not re.search(r"\d", stripped.replace("#", ""))
+        and not patterns.EMAIL.search(stripped)
+    )
+
+
+def _iban_valid(raw: str) -> bool:
+    iban = raw.replace(" ", "")
+    if not 15 <= len(iban) <= 34:
+        return False
+    rearranged = iban[4:] + iban[:4]
+    digits = "".join(str(int(char, 36)) for char in rearranged)
+    return int(digits) % 97 == 1
+
+
+def _de_vat_valid(body: str) -> bool:
+    """The check digit of a German VAT number (ISO 7064, MOD 11-10)."""
+    product = 10
+    for digit in body[:8]:
+        total = (int(digit) + product) % 10 or 10
+        product = (2 * total) % 11
+    return (11 - product) % 10 == int(body[8])
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+
+def _tables(page: PageText) -> list[tuple[list[_Cell], list[list[_Cell]]]]:
+    """Header and rows of each table on the page: a header line of words in two columns or more, then
+    lines of two cells or more, up to a totals line or a line that is not a row."""
+    rows = _ocr_rows(page) if page.lines else []
+    if not any(len(row) > 1 for row in rows):
+        rows = [
+            [_Cell(page.text[s:e], s, e, s - start, e - start) for s, e in _cells(page.text, start, end)]
+            for start, end in _lines(page.text)
+        ]
+    tables = []
+    n = 0
+    while n < len(rows):
+        header = rows[n]
+        if len(header) < 2 or not all(_is_label(cell.text) for cell in header):
+            n += 1
+            continue
+        body = []
+        n += 1
+        while n < len(rows) and len(rows[n]) >= 2 and not _TOTALS.match(rows[n][0].text):
+            if all(_is_label(cell.text) for cell in rows[n]):
+                break
+            body.append(rows[n])
+            n += 1
+        if body:
+            tables.append((header, body))
+    return tables
+
+
+def _ocr_rows(page: PageText) -> list[list[_Cell]]:
+    """OCR lines grouped into visual rows (their boxes overlapping vertically by half), left to right."""
+    rows: list[list[_Cell]] = []
+    for start, end, line in sorted(line_spans(page), key=lambda item: (item[2].bbox[1], item[2].bbox[0])):
+        x0, y0, x1, y1 = line.bbox
+        cell = _Cell(page.text[start:end], start, end, x0, x1, line.bbox)
+        for row in rows:
+            ref = row[0].bbox
+            assert ref is not None
+            overlap = min(y1, ref[3]) - max(y0, ref[1])
+            if overlap > 0.5 * min(y1 - y0, ref[3] - ref[1]):
+                row.append(cell)
+                break
+        else:
+            rows.append([cell])
+    return [sorted(row, key=lambda cell: cell.x0) for row in rows]
+
+
+def _align(header: list[_Cell], row: list[_Cell]) -> dict[int, _Cell]:
+    """Header index -> the row's cell in that column: by position when the counts agree, else by the
+    header cell each row cell overlaps most (or is nearest to)."""
+    if len(row) == len(header):
+        return dict(enumerate(row))
+    aligned: dict[int, _Cell] = {}
+    for cell in row:
+        j = min(range(len(header)), key=lambda j, cell=cell: _distance(cell, header[j]))  # type: ignore[misc]
+        aligned.setdefault(j, cell)
+    return aligned
+
+
+def _distance(cell: _Cell, head: _Cell) -> float:
+    """Minus the overlap of two cells' columns, or the gap between their nearest edges."""
+    overlap = min(cell.x1, head.x1) - max(cell.x0, head.x0)
+    return -overlap if overlap > 0 else min(abs(cell.x0 - head.x0), abs(cell.x1 - head.x1))
+
+
+# --- words -----------------------------------------------------------------------------------------
+
+
+def _name(spec: FieldSpec) -> str:
+    return re.sub(r"[_\-]+", " ", spec.name)
+
+
+def _field_text(spec: FieldSpec) -> str:
+    name = _name(spec)
+    return f"{name}. {spec.description}" if spec.description else name
+
+
+def _gloss(text: str) -> str:
+    """`text` followed by the English of the label words it holds."""
+    extra = []
+    for word in _WORD.findall(text.casefold()):
+        rest = word
+        for key in sorted(_GLOSS, key=len, reverse=True):
+            if (len(key) >= 5 and key in rest) or key == rest:
+                extra.append(_GLOSS[key])
+                rest = rest.replace(key, " ")
+    return f"{text} ({' '.join(extra)})" if extra else text
+
+
+def _words(text: str) -> set[str]:
+    words = set()
+    for word in _WORD.findall(values.fold(_gloss(text))):
+        if word in _IGNORED or word.isdigit():
+            continue
+        words.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return words
+
+
+def _overlap(name_words: set[str], text_words: set[str], label: str, kind: str) -> float:
+    """How plainly a label names the field: the share of the field's name words the label holds, and
+    the share of the label's words that the name or description holds. Words that only say the type
+    ("date", "amount") do not count when there are others: "Delivery date" does not name a due date.
+    A candidate without a label is judged by how its field names its kind, at half weight."""
+    label_words = _words(label)
+    if not label_words:
+        kind_words = _words(_KIND_WORDS[kind])
+        if not kind_words or not name_words:
+            return 0.0
+        named = len(name_words & kind_words) / len(name_words)
+        return 0.5 * max(named, len(kind_words & text_words) / len(kind_words))
+    name_words = (name_words - _GENERIC) or name_words
+    label_words = (label_words - _GENERIC) or label_words
+    named = len(name_words & label_words) / len(name_words) if name_words else 0.0
+    relevant = len(label_words & text_words) / len(label_words)
+    return 0.7 * named + 0.3 * relevant
