@@ -214,3 +214,30 @@ class ApiClient:
             for event in source.iter_sse():
                 if event.event and event.data:
                     yield event.event, event.json()
+
+    def schemas(self) -> Iterator[dict[str, Any]]:
+        """The caller's schemas (owned and shared), every page."""
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            body = self._check(
+                self.http.get("/api/v1/schemas", params=params, headers=self._headers())
+            ).json()
+            yield from body["items"]
+            if not body.get("next_cursor"):
+                return
+            params["cursor"] = body["next_cursor"]
+
+    def export(self, schema_id: str, fmt: str) -> Iterator[bytes]:
+        """A schema's export as it streams in."""
+        timeout = httpx.Timeout(self.http.timeout.connect or 10, read=600)
+        with self.http.stream(
+            "GET",
+            f"/api/v1/schemas/{schema_id}/export",
+            params={"format": fmt},
+            headers=self._headers(),
+            timeout=timeout,
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._check(response)
+            yield from response.iter_bytes()

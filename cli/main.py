@@ -470,6 +470,36 @@ def status(
         _print_document(client, document, with_results=True)
 
 
+@app.command("export")
+def export_schema(
+    schema: Annotated[str, typer.Argument(help="the schema's id, or its name among your schemas")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or xlsx")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write here instead of to stdout")
+    ] = None,
+    api: ApiOption = default_api_url(),
+    user: UserOption = default_user(),
+    token: TokenOption = None,
+) -> None:
+    """Export a schema's results across your documents, corrected values and review states included."""
+    from cli import export
+
+    if output is None and fmt == "xlsx" and sys.stdout.isatty():
+        err.print("[red]an XLSX workbook is binary: pass --output FILE[/red]")
+        raise typer.Exit(2)
+    client = _client(api, user, token)
+    try:
+        written = export.export(client, schema, fmt, output)
+    except export.ExportError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if output is not None:
+        err.print(f"{written} bytes written to {output}")
+
+
 def main() -> None:
     app()
 

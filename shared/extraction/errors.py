@@ -22,3 +22,17 @@ class UnknownLabel(DomainError):
     kind = ErrorKind.UNPROCESSABLE
     code = "unknown_label"
     title = "Not a classification label of this deployment"
+
+
+class ExtractionNotFound(NotFound):
+    code = "extraction_not_found"
+
+
+class FieldNotFound(NotFound):
+    code = "field_not_found"
+
+
+class InvalidValue(DomainError):
+    kind = ErrorKind.UNPROCESSABLE
+    code = "invalid_value"
+    title = "The value is not one of the field's type"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 from shared.config import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from shared.jobs.step import Step
 
 BUILTIN_MODULES = ("shared.pipeline.kinds",)
@@ -45,6 +48,10 @@ class Kind:
     step: str  # "package.module:Class", a subclass of shared.jobs.step.Step
     follows: str | None = None  # the kind whose outputs this one reads; None: it starts a run
     default: bool = True  # part of the pipeline an upload runs when it names none
+    # "package.module:function" of (session, document_id) -> bool: after a run that rebuilt what this
+    # kind reads completes, a run of this kind starts when the function says the document wants one
+    # (an extraction the document was given schemas for). Read by import path, like the step.
+    wanted: str | None = None
 
     @property
     def task(self) -> str:
@@ -66,6 +73,11 @@ class Catalog:
                 raise ValueError(f"job kind {kind.name!r} is declared twice")
             if ":" not in kind.step:
                 raise ValueError(f"job kind {kind.name!r}: step must be 'module:Class', not {kind.step!r}")
+            if kind.wanted is not None and (":" not in kind.wanted or kind.follows is None or kind.default):
+                raise ValueError(
+                    f"job kind {kind.name!r}: wanted is 'module:function', for a kind that follows another "
+                    "and is not part of the default pipeline"
+                )
             by_name[kind.name] = kind
         for kind in by_name.values():
             if kind.follows is not None and kind.follows not in by_name:
@@ -124,6 +136,15 @@ class Catalog:
 
     def roots(self) -> list[str]:
         return [kind.name for kind in self._kinds if kind.follows is None]
+
+    def wanted(self, name: str) -> Callable[[Session, uuid.UUID], bool] | None:
+        """The kind's `wanted` function, imported on first use; None when it has none."""
+        path = self.get(name).wanted
+        if path is None:
+            return None
+        module, _, function = path.partition(":")
+        found: Callable[[Session, uuid.UUID], bool] = getattr(importlib.import_module(module), function)
+        return found
 
     def step(self, name: str) -> type[Step]:
         """The kind's step class, imported on first use."""

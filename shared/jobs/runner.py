@@ -97,7 +97,11 @@ class JobRunner:
                     if finalizer is not None:
                         finalizer(session)
                     service.complete(
-                        session, claim, meter.as_list(), cap=self.settings.jobs.dispatch_per_user
+                        session,
+                        claim,
+                        meter.as_list(),
+                        cap=self.settings.jobs.dispatch_per_user,
+                        follow_ups=self.settings.jobs,
                     )
             except ClaimLost as lost:
                 log.info("job %s attempt %d stopped: %s", job_id, claim.attempt, lost)

@@ -244,6 +244,32 @@ def finish_if_complete(session: Session, document_id: uuid.UUID, run_id: uuid.UU
     return True
 
 
+def start_wanted(
+    session: Session, document_id: uuid.UUID, run_id: uuid.UUID, settings: JobSettings
+) -> list[Job]:
+    """After a run completed: a run of the kinds that read what it rebuilt (or were part of it) and
+    that the document wants (their `wanted` function says so), e.g. an extraction with the schemas the
+    document was given or its new classification calls for. Started in the same transaction, so the
+    document goes on `processing` rather than showing `ready` in between."""
+    known = catalog()
+    ran = set(session.scalars(select(Job.kind).where(Job.run_id == run_id)))
+    rebuilt = set(ran)
+    for name in ran:
+        if name in known:
+            rebuilt.update(known.descendants(name))
+    follow: list[str] = []
+    for kind in known:
+        # A kind that ran may be wanted again: what it read may have changed while it ran.
+        if kind.wanted is None or kind.name not in rebuilt:
+            continue
+        wants = known.wanted(kind.name)
+        if wants is not None and wants(session, document_id):
+            follow.append(kind.name)
+    if not follow:
+        return []
+    return start_run(session, document_id, follow, settings, reason="follows the completed run")
+
+
 def switch(session: Session, document_id: uuid.UUID, run_id: uuid.UUID) -> None:
     known = catalog()
     run_jobs = session.scalars(select(Job).where(Job.run_id == run_id)).all()

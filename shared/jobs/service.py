@@ -152,9 +152,11 @@ def complete(
     usage: Sequence[dict[str, Any]] = (),
     *,
     cap: int = DEFAULT_DISPATCH_PER_USER,
+    follow_ups: JobSettings | None = None,
 ) -> list[uuid.UUID]:
     """running -> succeeded, releasing the jobs that waited on it, and switching the run's outputs in
-    when it was the run's last job; returns the released jobs' ids."""
+    when it was the run's last job (then, given `follow_ups`, starting the runs the document wants
+    after it); returns the released jobs' ids."""
     if not lock_document(session, claim.document_id):
         raise ClaimLost(f"document {claim.document_id} was deleted")
     row = session.execute(
@@ -188,7 +190,8 @@ def complete(
     for job_id, _ in released:
         record_event(session, job_id, JobStatus.QUEUED, 0, None, None)
     release(session, claim.document_id, [claim.queue, *(queue for _, queue in released)], cap)
-    runs.finish_if_complete(session, claim.document_id, claim.run_id)
+    if runs.finish_if_complete(session, claim.document_id, claim.run_id) and follow_ups is not None:
+        runs.start_wanted(session, claim.document_id, claim.run_id, follow_ups)
     runs.refresh_document(session, claim.document_id)
     return [job_id for job_id, _ in released]
 

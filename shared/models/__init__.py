@@ -7,7 +7,14 @@ from shared.models.chunk import Chunk, EmbeddingModel
 from shared.models.conversation import Conversation, ConversationTurn
 from shared.models.document import Document
 from shared.models.event import Event
-from shared.models.extraction import ExtractionSchema, ExtractionSchemaGrant, ExtractionSchemaVersion
+from shared.models.extraction import (
+    DocumentSchema,
+    ExtractionResult,
+    ExtractionReview,
+    ExtractionSchema,
+    ExtractionSchemaGrant,
+    ExtractionSchemaVersion,
+)
 from shared.models.grant import DocumentGrant
 from shared.models.job import Job, JobEvent, JobTiming
 from shared.models.page import Page
@@ -27,8 +34,11 @@ __all__ = [
     "ConversationTurn",
     "Document",
     "DocumentGrant",
+    "DocumentSchema",
     "EmbeddingModel",
     "Event",
+    "ExtractionResult",
+    "ExtractionReview",
     "ExtractionSchema",
     "ExtractionSchemaGrant",
     "ExtractionSchemaVersion",

@@ -2,12 +2,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db.base import Base, new_id
 from shared.models.grant import GRANT_ROLES
+from shared.models.user import User
 
 
 class ExtractionSchema(Base):
@@ -69,3 +70,70 @@ class ExtractionSchemaGrant(Base):
     granted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class DocumentSchema(Base):
+    """A schema a document is to be extracted with: chosen by a person, or because the document was
+    classified with the schema's label. Every extraction run of the document extracts them all."""
+
+    __tablename__ = "document_extraction_schemas"
+    __table_args__ = (
+        CheckConstraint("source IN ('manual', 'label')", name="source"),
+        Index("ix_document_extraction_schemas_schema_id", "schema_id"),
+    )
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    schema_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("extraction_schemas.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    assigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class ExtractionResult(Base):
+    """What one extraction job found for one schema in a document, with the version it was read against
+    and the provider that read it. `fields` holds one stored FieldValue per field of that version."""
+
+    __tablename__ = "extraction_results"
+    __table_args__ = (Index("ix_extraction_results_document_id", "document_id"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    schema_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("extraction_schemas.id", ondelete="CASCADE"), primary_key=True
+    )
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    schema_version: Mapped[int]
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(255))
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+REVIEW_ACTIONS = ("corrected", "confirmed", "reviewed")
+
+
+class ExtractionReview(Base):
+    """A person's word on an extracted value, kept beside the machine's (which is never rewritten):
+    a correction with its value, a confirmation, or (field None) the document marked reviewed for the
+    schema. Appended, never changed: the newest per field is what counts, the rest is its history.
+    Keyed by document and schema, not by job, so a re-run does not lose what people said."""
+
+    __tablename__ = "extraction_reviews"
+    __table_args__ = (
+        CheckConstraint(f"action IN {REVIEW_ACTIONS}", name="action"),
+        Index("ix_extraction_reviews_document_schema", "document_id", "schema_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    schema_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("extraction_schemas.id", ondelete="CASCADE"))
+    field: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Any | None] = mapped_column(JSONB)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    # Who reviewed, as people know them (their sign-in subject), read with the review.
+    reviewer: Mapped[User | None] = relationship(lazy="joined", viewonly=True)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
+
 from shared.config import Settings
+from shared.extraction.local import LocalExtractor
+from shared.extraction.types import Extractor
 from shared.providers.embeddings import EmbeddingProvider, get_embedding_provider
 from shared.providers.llm import AnalysisProvider, get_analysis_provider
 from shared.providers.ocr import OcrProvider, get_ocr_provider
@@ -28,3 +32,10 @@ class Resources:
     @cached_property
     def analyzer(self) -> AnalysisProvider:
         return get_analysis_provider(self.settings, self.embeddings)
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        """Extraction of a schema's fields. Local for every deployment for now: patterns and the
+        embeddings provider's model, no language model (its results say so)."""
+        embeddings = self.embeddings
+        return LocalExtractor(lambda texts: np.asarray(embeddings.embed(texts)), model=embeddings.model)

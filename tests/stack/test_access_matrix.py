@@ -198,6 +198,25 @@ def _schema(world: World, fresh: bool = False) -> str:
     return found
 
 
+def _extraction(world: World) -> str:
+    """The shared document's extraction with the shared schema (run once), as a path."""
+    found = getattr(world, "extraction", None)
+    if found is None:
+        schema_id, document_id = _schema(world), world.shared["id"]  # type: ignore[attr-defined]
+        ran = world.owner.http.post(f"/api/v1/schemas/{schema_id}/runs", json={"document_ids": [document_id]})
+        assert ran.status_code == 202, ran.text
+        deadline = time.monotonic() + 120
+        while not any(
+            item["schema_id"] == schema_id
+            for item in world.owner.http.get(f"/api/v1/documents/{document_id}/extractions").json()["items"]
+        ):
+            assert time.monotonic() < deadline, "the schema run did not finish"
+            time.sleep(0.3)
+        found = f"/api/v1/documents/{document_id}/extractions/{schema_id}"
+        world.extraction = found  # type: ignore[attr-defined]
+    return found
+
+
 MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/auth/dev-token"): Case(
         lambda w, c, r: c.post("/api/v1/auth/dev-token", json={"user_id": "someone"}), PUBLIC
@@ -370,6 +389,30 @@ MATRIX: dict[tuple[str, str], Case] = {
         OWNER_ONLY | {"owner": 204},
         fresh=True,
     ),
+    # Each role runs the owner's schema on its own new document (shared with editor and viewer).
+    ("POST", "/api/v1/schemas/{schema_id}/runs"): Case(
+        lambda w, c, r: c.post(
+            f"/api/v1/schemas/{_schema(w)}/runs", json={"document_ids": [_doc(w, fresh=True)["id"]]}
+        ),
+        {"owner": 202, "editor": 202, "viewer": 403, "stranger": 404, "anonymous": 401},
+        fresh=True,
+    ),
+    ("GET", "/api/v1/documents/{document_id}/extractions"): Case(
+        lambda w, c, r: c.get(f"/api/v1/documents/{w.shared['id']}/extractions"),
+        READ,  # type: ignore[attr-defined]
+    ),
+    ("PATCH", "/api/v1/documents/{document_id}/extractions/{schema_id}/fields/{field_name}"): Case(
+        lambda w, c, r: c.patch(f"{_extraction(w)}/fields/total", json={"action": "confirm"}),
+        {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404, "anonymous": 401},
+    ),
+    ("POST", "/api/v1/documents/{document_id}/extractions/{schema_id}/reviewed"): Case(
+        lambda w, c, r: c.post(f"{_extraction(w)}/reviewed"),
+        {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404, "anonymous": 401},
+    ),
+    ("GET", "/api/v1/reviews"): Case(lambda w, c, r: c.get("/api/v1/reviews"), ANY_USER),
+    ("GET", "/api/v1/schemas/{schema_id}/export"): Case(
+        lambda w, c, r: c.get(f"/api/v1/schemas/{_schema(w)}/export", params={"format": "csv"}), READ
+    ),
     ("GET", "/api/v1/schemas/{schema_id}/grants"): Case(
         lambda w, c, r: c.get(f"/api/v1/schemas/{_schema(w)}/grants"), OWNER_ONLY | {"owner": 200}
     ),
@@ -411,6 +454,15 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/pipeline"): None,
     ("GET", "/api/v1/usage"): None,
     ("POST", "/api/v1/schemas"): "documents:write",
+    ("POST", "/api/v1/schemas/{schema_id}/runs"): "documents:write",
+    ("GET", "/api/v1/documents/{document_id}/extractions"): "documents:read",
+    (
+        "PATCH",
+        "/api/v1/documents/{document_id}/extractions/{schema_id}/fields/{field_name}",
+    ): "documents:write",
+    ("POST", "/api/v1/documents/{document_id}/extractions/{schema_id}/reviewed"): "documents:write",
+    ("GET", "/api/v1/reviews"): "documents:read",
+    ("GET", "/api/v1/schemas/{schema_id}/export"): "documents:read",
     ("GET", "/api/v1/schemas"): "documents:read",
     ("GET", "/api/v1/schemas/{schema_id}"): "documents:read",
     ("GET", "/api/v1/schemas/{schema_id}/versions"): "documents:read",

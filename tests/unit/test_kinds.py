@@ -14,10 +14,13 @@ STEP = "shared.pipeline.steps.ai:AiStep"
 
 def test_the_built_in_kinds_run_extract_first_and_name_their_queues() -> None:
     kinds = load_catalog()
-    assert kinds.names() == ["extract", "embed", "ai"]
+    assert kinds.names() == ["extract", "embed", "ai", "schemas"]
     assert kinds.queues == ("ocr", "embed", "ai", "webhooks", "maintenance")
     assert kinds.default_pipeline == ["extract", "embed", "ai"]
-    assert kinds.descendants("extract") == ["embed", "ai"] and kinds.descendants("ai") == []
+    assert kinds.descendants("extract") == ["embed", "ai", "schemas"] and kinds.descendants("ai") == [
+        "schemas"
+    ]
+    assert kinds.wanted("schemas") is not None and kinds.wanted("ai") is None
     assert kinds.get("embed").task == "workopti.jobs.embed"
     assert all(issubclass(kinds.step(kind.name), Step) for kind in kinds)
 
@@ -71,3 +74,23 @@ def test_a_kind_module_that_cannot_be_loaded_names_the_setting() -> None:
         load_catalog(["no.such.module"])
     with pytest.raises(ValueError, match=re.escape("shared.jobs.step (JOB_KIND_MODULES) declares no KINDS")):
         load_catalog(["shared.jobs.step"])
+
+
+def test_only_a_kind_outside_the_default_pipeline_that_follows_another_may_be_wanted() -> None:
+    wanted = "shared.extraction.assign:wanted"
+    with pytest.raises(ValueError, match="wanted"):
+        Catalog([Kind("pages", queue="ocr", step=STEP, default=False, wanted=wanted)])
+    with pytest.raises(ValueError, match="wanted"):
+        Catalog(
+            [
+                Kind("pages", queue="ocr", step=STEP),
+                Kind("x", queue="ai", step=STEP, follows="pages", wanted=wanted),
+            ]
+        )
+    with pytest.raises(ValueError, match="wanted"):
+        Catalog(
+            [
+                Kind("pages", queue="ocr", step=STEP),
+                Kind("x", queue="ai", step=STEP, follows="pages", default=False, wanted="no_colon"),
+            ]
+        )
