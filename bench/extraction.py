@@ -200,8 +200,22 @@ def _local() -> Extractor:
 
 
 def _cloud() -> Extractor:
-    # The OpenAI / Azure OpenAI extractor, served by testkit.fakes' OpenAI server, joins here when it exists.
-    raise NotAvailable("the OpenAI extractor (through the local fake) is not built yet")
+    """The OpenAI extractor through the real SDK against testkit.fakes' OpenAI server, which lives until
+    the benchmark ends. The fake answers by label words (see `_extraction` there), not as a model does:
+    the row measures the pipeline around the model (passages, verification, normalisation, merging)."""
+    import atexit
+
+    from shared.config import LlmSettings, OpenAISettings, Settings
+    from shared.providers.llm.extraction_openai import OpenAIExtractor
+    from testkit.fakes.openai_server import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    atexit.register(fake.stop)
+    settings = Settings(
+        llm=LlmSettings(provider="openai"),
+        openai=OpenAISettings(api_key=fake.api_key, base_url=fake.base_url, chat_model="gpt-4o-mini"),
+    )
+    return OpenAIExtractor(settings, "openai")
 
 
 PROVIDERS: dict[str, Callable[[], Extractor]] = {

@@ -17,6 +17,9 @@ const BatchesPage = lazy(() => import("./features/batches/BatchesPage"));
 const BatchPage = lazy(() => import("./features/batches/BatchPage"));
 const WebhooksPage = lazy(() => import("./features/webhooks/WebhooksPage"));
 const WebhookPage = lazy(() => import("./features/webhooks/WebhookPage"));
+const SchemasPage = lazy(() => import("./features/schemas/SchemasPage"));
+const SchemaPage = lazy(() => import("./features/schemas/SchemaPage"));
+const ReviewPage = lazy(() => import("./features/extraction/ReviewPage"));
 const ClerkAuth = lazy(() => import("./auth/ClerkAuth"));
 
 export function createQueryClient(): QueryClient {
@@ -63,6 +66,9 @@ export function AppRoutes() {
         <Route path="api-keys" element={<ApiKeysPage />} />
         <Route path="webhooks" element={<WebhooksPage />} />
         <Route path="webhooks/:id" element={<WebhookPage />} />
+        <Route path="schemas" element={<SchemasPage />} />
+        <Route path="schemas/:id" element={<SchemaPage />} />
+        <Route path="review" element={<ReviewPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from shared.config import Settings
+from shared.config import LlmProviderName, Settings
 from shared.extraction.local import LocalExtractor
 from shared.extraction.types import Extractor
 from shared.providers.embeddings import EmbeddingProvider, get_embedding_provider
@@ -35,7 +35,13 @@ class Resources:
 
     @cached_property
     def extractor(self) -> Extractor:
-        """Extraction of a schema's fields. Local for every deployment for now: patterns and the
-        embeddings provider's model, no language model (its results say so)."""
+        """Extraction of a schema's fields: the chat model of OpenAI or Azure OpenAI when LLM_PROVIDER
+        names one, else local (patterns and the embeddings provider's model, no language model; its
+        results say so)."""
+        provider = self.settings.llm.provider
+        if provider in (LlmProviderName.OPENAI, LlmProviderName.AZURE_OPENAI):
+            from shared.providers.llm.extraction_openai import OpenAIExtractor
+
+            return OpenAIExtractor(self.settings, provider.value)
         embeddings = self.embeddings
         return LocalExtractor(lambda texts: np.asarray(embeddings.embed(texts)), model=embeddings.model)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import html
 import json
 import re
 import secrets
@@ -78,6 +79,7 @@ _FAULT_ENDPOINTS = {
     "ungrounded": ("chat",),
     "stream_break": ("chat",),
     "stray_citation": ("chat",),
+    "fabricated_quote": ("chat",),
 }
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -187,7 +189,8 @@ class FakeOpenAI(HttpFake):
           `schema_violation`: JSON content missing required keys; `ungrounded`: a valid reply with a date
           that is not in the document and the first e-mail address on a page it is not on;
           `stream_break`: a streamed reply that stops halfway without ending its body;
-          `stray_citation`: an answer that also cites a passage it was not given, [99].
+          `stray_citation`: an answer that also cites a passage it was not given, [99];
+          `fabricated_quote`: a schema extraction whose every quote is text the passages do not hold.
         """
         if kind not in _FAULT_ENDPOINTS:
             raise ValueError(f"unknown fault {kind!r}")
@@ -490,6 +493,7 @@ class FakeOpenAI(HttpFake):
             return _error(400, "'messages' is a required property", "invalid_request_error", param="messages")
         response_format = body.get("response_format") or {"type": "text"}
         schema: dict[str, Any] | None = None
+        schema_name: str | None = None
         if response_format.get("type") == "json_schema":
             spec = response_format.get("json_schema") or {}
             problem = _strict_schema_problem(spec)
@@ -501,10 +505,21 @@ class FakeOpenAI(HttpFake):
                     param="response_format",
                 )
             schema = spec["schema"]
+            schema_name = spec.get("name")
 
         system = "\n".join(_content(m) for m in messages if m.get("role") in ("system", "developer"))
         document = next((_content(m) for m in reversed(messages) if m.get("role") == "user"), "")
-        if schema is not None:
+        if schema is not None and schema_name == EXTRACTION_SCHEMA:
+            reply = _extraction(schema, document)
+            if fault is not None and fault.kind == "fabricated_quote":
+                _fabricate(reply)
+            problems = validate(reply, schema)
+            if problems:
+                return _error(
+                    500, "The fake could not satisfy the schema: " + "; ".join(problems), "server_error"
+                )
+            content: str | None = json.dumps(reply, ensure_ascii=False)
+        elif schema is not None:
             reply = _answer(schema, document, system)
             if fault is not None and fault.kind == "ungrounded":
                 _unground(reply)
@@ -513,7 +528,7 @@ class FakeOpenAI(HttpFake):
                 return _error(
                     500, "The fake could not satisfy the schema: " + "; ".join(problems), "server_error"
                 )
-            content: str | None = json.dumps(reply, ensure_ascii=False)
+            content = json.dumps(reply, ensure_ascii=False)
         elif openai_answers.is_rewrite(system):
             content = openai_answers.rewrite(messages)
         elif openai_answers.is_ask(messages):
@@ -738,6 +753,51 @@ def _answer(schema: dict[str, Any], document: str, system: str) -> Any:
         **_fields(pages),
     }
     return _generate(schema, None, context)
+
+
+EXTRACTION_SCHEMA = "schema_extraction"
+_PASSAGE = re.compile(r'<passage number="(\d+)"[^>]*>\n(.*?)\n</passage>', re.DOTALL)
+
+
+def _extraction(schema: dict[str, Any], document: str) -> dict[str, Any]:
+    """What a careful model answers to a schema extraction: for each field, the first line of the
+    passages whose label (the text before a colon) shares most of the field name's words, its text after
+    the colon as the value and the whole line as the quote; null where no label matches. List fields get
+    no rows."""
+    passages = [(int(number), html.unescape(text)) for number, text in _PASSAGE.findall(document)]
+    labelled: list[tuple[int, set[str], str, str]] = []
+    for number, text in passages:
+        for line in text.splitlines():
+            label, colon, value = line.partition(":")
+            if colon and value.strip():
+                labelled.append((number, _label_words(label), value.strip(), line.strip()))
+    reply: dict[str, Any] = {}
+    for name, sub in (schema.get("properties") or {}).items():
+        if "array" in _types(sub):
+            reply[name] = []
+            continue
+        wanted = _label_words(name)
+        best: tuple[float, int, str, str] | None = None
+        for number, words, value, line in labelled:
+            score = len(wanted & words) / len(wanted) if wanted else 0.0
+            if score >= 0.5 and (best is None or score > best[0]):
+                best = (score, number, value, line)
+        if best is None:
+            reply[name] = {"value": None, "passages": [], "quote": None}
+        else:
+            reply[name] = {"value": best[2], "passages": [best[1]], "quote": best[3]}
+    return reply
+
+
+def _label_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP_WORDS}
+
+
+def _fabricate(reply: dict[str, Any]) -> None:
+    """What a careless model does: quote text the document does not hold."""
+    for entry in reply.values():
+        if isinstance(entry, dict) and entry.get("quote"):
+            entry["quote"] = f"As agreed on the phone: {entry['value']}"
 
 
 def _unground(reply: dict[str, Any]) -> None:

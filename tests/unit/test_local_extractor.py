@@ -217,9 +217,10 @@ def test_a_receipt_from_ocr_lines_with_boxes(extractor):
     assert found["purchase_date"].evidence[0].bbox == (40, 60, 330, 80)
     assert found["total"].value == {"amount": "9.80", "currency": "EUR"}
     assert found["total"].evidence[0].bbox == (40, 180, 340, 200)
+    # The prices carry no currency; the receipt names one (EUR, in its total), so they take it.
     assert found["items"].value == [
-        {"item": "Cappuccino", "qty": 2.0, "price": {"amount": "7.00", "currency": None}},
-        {"item": "Croissant", "qty": 1.0, "price": {"amount": "2.80", "currency": None}},
+        {"item": "Cappuccino", "qty": 2.0, "price": {"amount": "7.00", "currency": "EUR"}},
+        {"item": "Croissant", "qty": 1.0, "price": {"amount": "2.80", "currency": "EUR"}},
     ]
     assert found["items"].evidence[0].bbox == (40, 125, 340, 143)
     assert found["iban"].status == "not_found"
@@ -239,3 +240,182 @@ def test_an_iban_with_a_wrong_checksum_is_not_an_iban(extractor):
     # The label still points at the text, but a broken IBAN is only ever text with a label.
     assert iban.value in (None, "DE89 3704 0044 0532 0130 01")
     assert iban.status != "found" or iban.confidence < 0.9
+
+
+# --- text layers, where runs of spaces are single spaces -------------------------------------------
+
+INVOICE_TEXT_LAYER = """\
+Lakeside Print Company · 77 Elm Avenue, Portland, OR 97205
+Customer: Brightwater Hotels Group
+Invoice number Date Payment due
+IN-2024-1269 2024-11-07 2024-11-21
+# Art. no. Description Qty Unit price Line total
+1 57742 Paper shredder 4 276.15 USD 1,104.60 USD
+2 30006 Desk lamp 3 397.96 USD 1,193.88 USD
+Net total: 2,298.48 USD
+Sales tax (8.875%): 203.99 USD
+Amount payable: 2,502.47 USD
+"""
+
+
+def test_line_items_from_single_spaced_rows_under_a_header(extractor):
+    pages = [PageText(1, INVOICE_TEXT_LAYER)]
+    found = by_name(extractor.extract(pages, [LINE_ITEMS]))
+    items = found["line_items"]
+    assert items.status == "found"
+    assert items.value == [
+        {"description": "Paper shredder", "quantity": 4.0,
+         "unit_price": {"amount": "276.15", "currency": "USD"},
+         "line_total": {"amount": "1104.60", "currency": "USD"}},
+        {"description": "Desk lamp", "quantity": 3.0,
+         "unit_price": {"amount": "397.96", "currency": "USD"},
+         "line_total": {"amount": "1193.88", "currency": "USD"}},
+    ]  # fmt: skip
+    assert [e.quote for e in items.evidence] == [
+        "1 57742 Paper shredder 4 276.15 USD 1,104.60 USD",
+        "2 30006 Desk lamp 3 397.96 USD 1,193.88 USD",
+    ]
+    assert_quotes_are_on_their_page(found.values(), pages)
+
+
+def test_a_table_continued_on_the_next_page_under_the_same_header(extractor):
+    header = "Item Qty Price Amount\n"
+    pages = [
+        PageText(1, header + "Monitor arm 4 £18.83 £75.32\ncontinued overleaf\n"),
+        PageText(2, header + "Network switch 3 £497.43 £1,492.29\nSubtotal £1,567.61\n"),
+    ]
+    [items] = extractor.extract(pages, [LINE_ITEMS])
+    assert [row["description"] for row in items.value] == ["Monitor arm", "Network switch"]
+    assert [row["line_total"] for row in items.value] == [
+        {"amount": "75.32", "currency": "GBP"},
+        {"amount": "1492.29", "currency": "GBP"},
+    ]
+    assert [e.page_no for e in items.evidence] == [1, 2]
+
+
+def test_a_row_total_is_not_the_invoice_total(extractor):
+    found = by_name(extractor.extract([PageText(1, INVOICE_TEXT_LAYER)], INVOICE_FIELDS))
+    assert found["total_amount"].value == {"amount": "2502.47", "currency": "USD"}
+    # The dates under a header of several words each take their own column's label.
+    assert found["invoice_date"].value == "2024-11-07"
+    assert found["due_date"].value == "2024-11-21"
+
+
+def test_receipt_rows_without_a_header_up_to_the_total(extractor):
+    text = (
+        "GREENLEAF GROCERS\n88 High Street, Bath BA1 5AW\n15/01/2025 20:52 Till 4\n"
+        "2 x Cheddar scone 6.92\nOrange juice 4.20\nTOTAL £11.12\nCash 15.00\nChange 3.88\n"
+    )
+    spec = FieldSpec("line_items", "list", fields=(FieldSpec("description", "text"),
+                                                   FieldSpec("quantity", "number"), FieldSpec("amount", "money")))  # fmt: skip
+    [items] = extractor.extract([PageText(1, text)], [spec])
+    # A quantity only where one is written: a row without one does not get an invented 1.
+    assert items.value == [
+        {"description": "Cheddar scone", "quantity": 2.0, "amount": {"amount": "6.92", "currency": "GBP"}},
+        {"description": "Orange juice", "quantity": None, "amount": {"amount": "4.20", "currency": "GBP"}},
+    ]
+    assert items.confidence <= 0.5
+
+
+def test_a_description_above_its_numbers(extractor):
+    text = "Receipt 8076\nOrange juice\n 1 x 7.39 7.39\nFlat white\n 3 x 6.32 18.96\nTotal GBP 26.35\n"
+    spec = FieldSpec("line_items", "list", fields=(FieldSpec("description", "text"),
+                                                   FieldSpec("quantity", "number"), FieldSpec("amount", "money")))  # fmt: skip
+    [items] = extractor.extract([PageText(1, text)], [spec])
+    assert [(r["description"], r["quantity"], r["amount"]["amount"]) for r in items.value] == [
+        ("Orange juice", 1.0, "7.39"),
+        ("Flat white", 3.0, "18.96"),
+    ]
+    assert items.evidence[0].quote == "Orange juice\n 1 x 7.39 7.39"
+
+
+def test_bare_money_takes_the_one_currency_the_document_names(extractor):
+    text = "Kings Road Coffee\nTotal GBP 26.35\nRate Net VAT Gross\n20% 21.96 4.39 26.35\n"
+    fields = [FieldSpec("total", "money", "the total paid"), FieldSpec("tax amount", "money", "the VAT")]
+    found = by_name(extractor.extract([PageText(1, text)], fields))
+    assert found["total"].value == {"amount": "26.35", "currency": "GBP"}
+    # The word over its column labels the amount; the currency comes from the total, less surely.
+    assert found["tax amount"].value == {"amount": "4.39", "currency": "GBP"}
+    assert found["tax amount"].confidence < found["total"].confidence
+
+
+def test_bare_money_keeps_no_currency_when_the_document_names_several(extractor):
+    text = "Total: EUR 10.00\nPaid: USD 11.00\nVAT: 1.60\n"
+    [vat] = extractor.extract([PageText(1, text)], [FieldSpec("vat amount", "money", "the VAT")])
+    assert vat.value == {"amount": "1.60", "currency": None}
+
+
+def test_a_contract_in_prose(extractor):
+    text = (
+        "SERVICES AGREEMENT\n"
+        "This Services Agreement is made on 22 February 2024 between:\n"
+        '(1) Elmstead Garden Centre, of 2 Mill Lane, York YO1 7HH (the "Client"); and\n'
+        '(2) Northwind Traders Ltd, of 14 Riverside Park, Reading RG1 8DB (the "Service\nProvider").\n'
+        '2. Term. This Agreement takes effect on 1 March 2024 (the "Effective Date") and\n'
+        "continues for a term of 6 months. This Agreement ends at the end of the Term and\n"
+        "does not renew automatically.\n"
+        "4. Governing law. This Agreement is governed by the laws of England and Wales.\n"
+        "Signed for the Client: ____________ Signed for the Service Provider: ____________\n"
+    )
+    pages = [PageText(1, text)]
+    found = by_name(extractor.extract(pages, [
+        FieldSpec("client", "text", "the party that receives the services and pays the fee"),
+        FieldSpec("service provider", "text", "the party that provides the services"),
+        FieldSpec("effective date", "date", "the date from which the contract applies"),
+        FieldSpec("term in months", "number", "how long the contract runs, in months"),
+        FieldSpec("governing law", "text", "the jurisdiction whose law governs the contract"),
+        FieldSpec("renews automatically", "boolean", "whether the contract renews itself"),
+    ]))  # fmt: skip
+    assert found["client"].value == "Elmstead Garden Centre"
+    assert found["service provider"].value == "Northwind Traders Ltd"
+    assert found["effective date"].value == "2024-03-01"
+    assert found["term in months"].value == 6.0
+    assert found["governing law"].value == "England and Wales"
+    assert found["renews automatically"].value is False
+    assert found["renews automatically"].evidence[0].quote == "renew automatically"
+    assert_quotes_are_on_their_page(found.values(), pages)
+
+
+def test_a_german_contract_renews_and_names_its_parties_by_role(extractor):
+    text = (
+        "zwischen Castlegate Dental Practice, Hafenweg 9, 20457 Hamburg (im Folgenden\n„Auftraggeber“)\n"
+        "und Kessler Bürotechnik GmbH, Lindenallee 4, 04109 Leipzig (im Folgenden\n„Auftragnehmer“).\n"
+        "Der Vertrag verlängert sich automatisch um jeweils 12 Monate.\n"
+        "Dieser Vertrag unterliegt dem Recht der Bundesrepublik Deutschland.\n"
+    )
+    found = by_name(extractor.extract([PageText(1, text)], [
+        FieldSpec("client", "text", "the party that receives the services and pays the fee"),
+        FieldSpec("service provider", "text", "the party that provides the services"),
+        FieldSpec("governing law", "text", "the jurisdiction whose law governs the contract"),
+        FieldSpec("renews automatically", "boolean", "whether the contract renews itself"),
+        FieldSpec("term in months", "number", "how long the contract runs, in months"),
+    ]))  # fmt: skip
+    assert found["client"].value == "Castlegate Dental Practice"
+    assert found["service provider"].value == "Kessler Bürotechnik GmbH"
+    assert found["governing law"].value == "Bundesrepublik Deutschland"
+    assert found["renews automatically"].value is True
+    # "um jeweils 12 Monate" is the renewal period, not the term: nothing says the term.
+    assert found["term in months"].status == "not_found"
+
+
+def test_the_issuer_from_the_letterhead_and_a_plain_date_label(extractor):
+    text = "Bakkerij De Molen\nStationsplein 3, 3511 ED Utrecht\nReceipt 5563\nDate: 2024-05-23 20:48\n"
+    found = by_name(extractor.extract([PageText(1, text)], [
+        FieldSpec("merchant name", "text", "the shop or business that issued the receipt"),
+        FieldSpec("receipt date", "date", "the date of the purchase"),
+        FieldSpec("tax rate", "number", "the VAT rate in percent"),
+    ]))  # fmt: skip
+    assert found["merchant name"].value == "Bakkerij De Molen"
+    assert found["merchant name"].confidence < 0.8  # a position on the page, not a label
+    assert found["receipt date"].value == "2024-05-23"
+    assert found["tax rate"].status == "not_found"
+
+
+def test_a_tax_rate_from_its_percent(extractor):
+    text = "Tax invoice 89195\nSubtotal EUR 100,00\nVAT 21% EUR 21,00\nTotal EUR 121,00\n"
+    found = by_name(extractor.extract([PageText(1, text)], [
+        FieldSpec("tax rate", "number", "the VAT or sales tax rate in percent"),
+        FieldSpec("tax amount", "money", "the VAT or sales tax charged"),
+    ]))  # fmt: skip
+    assert found["tax rate"].value == 21.0
+    assert found["tax amount"].value == {"amount": "21.00", "currency": "EUR"}

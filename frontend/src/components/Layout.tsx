@@ -50,6 +50,12 @@ export function Layout() {
               <NavLink to="/ask">Ask</NavLink>
             </li>
             <li>
+              <NavLink to="/schemas">Schemas</NavLink>
+            </li>
+            <li>
+              <NavLink to="/review">Review</NavLink>
+            </li>
+            <li>
               <NavLink to="/api-keys">API keys</NavLink>
             </li>
             <li>

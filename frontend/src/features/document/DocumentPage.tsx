@@ -8,6 +8,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { JobList } from "../../components/JobList";
 import { StatusBadge } from "../../components/StatusBadge";
 import { formatBytes, formatDate } from "../../components/format";
+import { ExtractedFields } from "../extraction/ExtractedFields";
 import { downloadOriginal } from "./download";
 import { OriginalView } from "./OriginalView";
 import { missingOutputs, runNote } from "./outputs";
@@ -147,6 +148,8 @@ function DocumentView({ document: doc, pollError }: { document: DocumentOut; pol
         outputJob={outputs.ai}
         pending={missingOutputs(doc, "ai", "This document's pipeline has no analysis step.")}
       />
+
+      <ExtractedFields documentId={doc.id} canEdit={canEdit} jobs={doc.jobs} />
 
       <section aria-labelledby="jobs-heading" className="pipeline">
         <h2 id="jobs-heading">Pipeline</h2>
