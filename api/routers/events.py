@@ -38,7 +38,8 @@ MAX_EVENT_ID = 2**63 - 1  # the events table's bigint
     summary="The caller's document and job changes, live",
     description="Server-sent events: `document.changed` (`{document_id, status, revision}`, and "
     "`job_id`/`progress` for progress), `job.changed` (`{job_id, document_id, kind, status, attempt, "
-    "detail}`) and `document.deleted`, for every document the caller may read. Each has an `id`: "
+    "detail}`), `document.deleted` and `extraction.completed` (`{document_id, job_id, schemas}`), for "
+    "every document the caller may read. Each has an `id`: "
     "reconnect with `Last-Event-ID` (or `?after=`) to receive what was missed within "
     "EVENTS_RETENTION_SECONDS; a `reset` event says some were already pruned (refetch what you follow). "
     "Without either, the stream starts with what happens next. Comment lines are heartbeats.",

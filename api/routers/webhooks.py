@@ -33,7 +33,8 @@ router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"], responses
     status_code=201,
     response_model=NewWebhookOut,
     summary="Register a webhook endpoint (its secret is shown once)",
-    description="Events: `document.ready`, `document.failed`, `document.deleted`, `job.failed`, for the "
+    description="Events: `document.ready`, `document.failed`, `document.deleted`, `job.failed`, "
+    "`extraction.completed`, for the "
     "caller's documents and those shared with them. Requests are signed the Standard Webhooks way "
     "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the returned `whsec_` secret. Outside "
     "ENVIRONMENT=local the URL must be https and resolve to a public address.",

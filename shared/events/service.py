@@ -27,6 +27,7 @@ from shared.webhooks import outbox as webhook_outbox
 DOCUMENT_CHANGED = "document.changed"
 DOCUMENT_DELETED = "document.deleted"
 JOB_CHANGED = "job.changed"
+EXTRACTION_COMPLETED = "extraction.completed"
 
 _AUDIENCE = """array_append(
     coalesce((SELECT array_agg(g.user_id) FROM document_grants g WHERE g.document_id = d.id), '{}'),
@@ -89,6 +90,33 @@ def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, 
         {"type": JOB_CHANGED, "job_id": job_id, "status": status, "attempt": attempt, "detail": detail},
     )
     _announce(session, event_id, webhook_catalog.for_job_status(status))
+    after_commit(session, bell.ring)
+
+
+def extraction_completed(
+    session: Session, document_id: uuid.UUID, job_id: uuid.UUID, schemas: list[dict[str, Any]]
+) -> None:
+    """An extraction job stored its results: per schema its id, version and how many values wait for a
+    person (never the values themselves: a receiver reads them with the API, with its access)."""
+    event_id = session.scalar(
+        text(
+            f"""
+            INSERT INTO events (type, document_id, audience, data)
+            SELECT :type, d.id, {_AUDIENCE},
+                   jsonb_build_object('document_id', d.id, 'job_id', CAST(:job_id AS uuid),
+                                      'schemas', CAST(:schemas AS jsonb))
+            FROM documents d WHERE d.id = :document_id
+            RETURNING id
+            """
+        ),
+        {
+            "type": EXTRACTION_COMPLETED,
+            "document_id": document_id,
+            "job_id": job_id,
+            "schemas": json.dumps(schemas),
+        },
+    )
+    _announce(session, event_id, webhook_catalog.EXTRACTION_COMPLETED)
     after_commit(session, bell.ring)
 
 

@@ -7,10 +7,11 @@ DOCUMENT_READY = "document.ready"
 DOCUMENT_FAILED = "document.failed"
 DOCUMENT_DELETED = "document.deleted"
 JOB_FAILED = "job.failed"
+EXTRACTION_COMPLETED = "extraction.completed"
 # Sent only on request, to the one endpoint a user wants to check.
 TEST = "webhook.test"
 
-SUBSCRIBABLE = (DOCUMENT_READY, DOCUMENT_FAILED, DOCUMENT_DELETED, JOB_FAILED)
+SUBSCRIBABLE = (DOCUMENT_READY, DOCUMENT_FAILED, DOCUMENT_DELETED, JOB_FAILED, EXTRACTION_COMPLETED)
 
 _DOCUMENT_STATUS = {"ready": DOCUMENT_READY, "failed": DOCUMENT_FAILED}
 

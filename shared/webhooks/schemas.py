@@ -11,7 +11,9 @@ from pydantic import Field, StringConstraints
 from shared.schemas import Schema
 from shared.webhooks.catalog import SUBSCRIBABLE
 
-EventType = Literal["document.ready", "document.failed", "document.deleted", "job.failed"]
+EventType = Literal[
+    "document.ready", "document.failed", "document.deleted", "job.failed", "extraction.completed"
+]
 assert set(EventType.__args__) == set(SUBSCRIBABLE)  # type: ignore[attr-defined]
 DeliveryStatus = Literal["pending", "sending", "retrying", "delivered", "dead"]
 

@@ -5,6 +5,7 @@ the new version; another user sees none of it."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from testkit import documents
 from testkit.extraction_set import extraction_set
+from testkit.webhooks import Receiver
 from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.stack
@@ -151,3 +153,30 @@ def test_runs_and_results_respect_who_may_see_what(user_factory) -> None:
     assert refused.status_code == 403 and refused.json()["code"] == "insufficient_role"
     nothing = owner.http.post(f"/api/v1/schemas/{schema['id']}/runs", json={})
     assert nothing.status_code == 400 and nothing.json()["code"] == "no_documents"
+
+
+def test_a_completed_extraction_is_announced_to_webhooks_without_its_values(user: ApiUser) -> None:
+    receiver = Receiver()
+    try:
+        hook = user.http.post(
+            "/api/v1/webhooks", json={"url": receiver.url, "events": ["extraction.completed"]}
+        )
+        assert hook.status_code == 201, hook.text
+        schema = _schema(user, f"Announced {uuid.uuid4().hex[:6]}")
+        document_id = _upload_invoice(user, uuid.uuid4().hex)
+        user.http.post(f"/api/v1/schemas/{schema['id']}/runs", json={"document_ids": [document_id]})
+        (extraction,) = _extractions(user, document_id)
+
+        (request,) = receiver.wait_for(1)
+        payload = json.loads(request["body"])
+        assert payload["type"] == "extraction.completed"
+        assert payload["data"]["document_id"] == document_id
+        (announced,) = payload["data"]["schemas"]
+        assert announced == {
+            "schema_id": schema["id"],
+            "version": 1,
+            "needs_review": extraction["needs_review"],
+        }
+        assert INVOICE.truth["invoice number"].encode() not in request["body"], "values are read with the API"
+    finally:
+        receiver.stop()

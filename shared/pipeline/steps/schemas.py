@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from shared.events import service as events
 from shared.extraction import results
 from shared.extraction.definitions import Definition
 from shared.extraction.types import Line, PageText
@@ -80,6 +81,15 @@ class SchemasStep(Step):
             rows = [row for row in found if row["schema_id"] in kept]
             if rows:
                 session.execute(insert(ExtractionResult).values(rows).on_conflict_do_nothing())
+            summary = [
+                {
+                    "schema_id": str(row["schema_id"]),
+                    "version": row["schema_version"],
+                    "needs_review": sum(1 for field in row["fields"] if field["status"] == "needs_review"),
+                }
+                for row in rows
+            ]
+            events.extraction_completed(session, ctx.document_id, ctx.job_id, summary)
 
         return finalize
 

@@ -8,6 +8,10 @@ export const EVENTS: { value: WebhookEvent; explanation: string }[] = [
   { value: "document.failed", explanation: "A document could not be processed." },
   { value: "document.deleted", explanation: "A document was deleted." },
   { value: "job.failed", explanation: "A processing step failed for good, after its retries." },
+  {
+    value: "extraction.completed",
+    explanation: "A document's schemas were extracted: which ones, and how many values wait for review.",
+  },
 ];
 
 export const DELIVERY_STATUSES: { value: DeliveryStatus; explanation: string }[] = [
