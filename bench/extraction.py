@@ -20,7 +20,7 @@ The baseline, measured in the same run, knows types but no labels: the first dat
 a currency, the first number, the first declared enum value in the text, and nothing for text, boolean
 and list fields. A provider that cannot be built here is listed as not available.
 
-    python -m bench.extraction [--per-layout 3] [--input text|scanned|both] [--provider baseline,local]
+    python -m bench.extraction [--per-layout 3] [--seed 13] [--input text|scanned|both] [--provider local,...]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import time
 import traceback
@@ -218,11 +219,63 @@ def _cloud() -> Extractor:
     return OpenAIExtractor(settings, "openai")
 
 
+class PrebuiltThenLocal:
+    """Document Intelligence's prebuilt model for the doc type (prebuilt-invoice, prebuilt-receipt) through
+    the real SDK against testkit.fakes' Document Intelligence, the local extractor for the fields it does
+    not answer, as the product combines them (shared/extraction/prebuilt.py). The fake reads labelled
+    values as a stand-in (testkit/fakes/prebuilt_documents.py), not as Microsoft's models do: the row
+    measures matching fields by name, checking the model's text on the page and merging. The model's
+    call (the fake OCRs every page) is made before the document's time starts."""
+
+    name = "azure_document_intelligence"
+    MODELS = {"invoice": "prebuilt-invoice", "receipt": "prebuilt-receipt"}
+
+    def __init__(self) -> None:
+        import atexit
+
+        from shared.providers.ocr.azure import AzureDocumentIntelligenceProvider
+        from testkit.fakes.document_intelligence import FakeDocumentIntelligence
+
+        fake = FakeDocumentIntelligence(running_polls=0).start()
+        atexit.register(fake.stop)
+        self._service = AzureDocumentIntelligenceProvider(
+            OcrSettings(
+                AZURE_DOCUMENT_INTELLIGENCE_ENDPOINT=fake.endpoint,
+                AZURE_DOCUMENT_INTELLIGENCE_KEY=fake.key,
+                AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS=0.05,
+            )
+        )
+        self._local = _local()
+        self.model = f"prebuilt models + {self._local.model}"
+        self._work = Path(tempfile.mkdtemp(prefix="bench-prebuilt-"))
+        atexit.register(shutil.rmtree, self._work, True)
+
+    def for_document(self, document: Document, kind: str) -> Extractor:
+        from shared.extraction.prebuilt import PrebuiltExtractor
+
+        model_id = self.MODELS.get(document.doc_type)
+        if model_id is None:
+            return self._local
+        path = self._work / f"{document.name}-{kind}.pdf"
+        path.write_bytes(document.text_pdf() if kind == "text" else document.scanned_pdf())
+        analysis = self._service.prebuilt(model_id, path, range(1, len(document.pages) + 1))
+        return PrebuiltExtractor(model_id, analysis, self._local)
+
+    def extract(self, pages: list[PageText], fields: list[FieldSpec]) -> list[FieldValue]:
+        raise TypeError("PrebuiltThenLocal reads the document itself: use for_document")
+
+
 PROVIDERS: dict[str, Callable[[], Extractor]] = {
     "baseline": BaselineExtractor,
     "local": _local,
     "cloud": _cloud,
+    "prebuilt": PrebuiltThenLocal,
 }
+
+
+def _for(extractor: Extractor, document: Document, kind: str) -> Extractor:
+    """The extractor for one document: most read pages only; the prebuilt row also reads the file."""
+    return extractor.for_document(document, kind) if isinstance(extractor, PrebuiltThenLocal) else extractor
 
 
 # Scoring -------------------------------------------------------------------------------------------
@@ -347,12 +400,14 @@ def run(extractor: Extractor, read: dict[tuple[str, str], list[PageText]], docum
     scores: dict[str, Score] = {}
     if documents:  # models load on first use: not part of any document's time
         with contextlib.suppress(Exception):  # an error is recorded against its document below
-            extractor.extract(read[(documents[0].name, kind)], SCHEMAS[documents[0].doc_type])
+            first = _for(extractor, documents[0], kind)
+            first.extract(read[(documents[0].name, kind)], SCHEMAS[documents[0].doc_type])
     for document in documents:
         pages = read[(document.name, kind)]
-        started = time.perf_counter()
         try:
-            values = extractor.extract(pages, SCHEMAS[document.doc_type])
+            reader = _for(extractor, document, kind)
+            started = time.perf_counter()
+            values = reader.extract(pages, SCHEMAS[document.doc_type])
         except Exception as exc:
             traceback.print_exc()
             values = []
@@ -387,13 +442,20 @@ def table_rows(scores: dict[str, Score]) -> tuple[list[list[object]], Score]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-layout", type=int, default=3)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=13,
+        help="another seed draws other companies, values and countries in the same layouts: values the "
+        "local extractor was not tuned on (it was tuned on seed 13)",
+    )
     parser.add_argument("--input", choices=(*INPUTS, "both"), default="both")
     parser.add_argument(
-        "--provider", default="baseline,local,cloud", help="comma-separated: " + ",".join(PROVIDERS)
+        "--provider", default="baseline,local,cloud,prebuilt", help="comma-separated: " + ",".join(PROVIDERS)
     )
     args = parser.parse_args()
     kinds = INPUTS if args.input == "both" else (args.input,)
-    documents = extraction_set(args.per_layout)
+    documents = extraction_set(args.per_layout, seed=args.seed)
 
     read: dict[tuple[str, str], list[PageText]] = {}
     reading: dict[str, float] = {}
@@ -421,7 +483,8 @@ def main() -> None:
         _, baseline_overall = table_rows(run(baseline, read, documents, kind))
         for name, extractor in extractors.items():
             title = (
-                f"Extraction, {name}, {kind} PDF: {len(documents)} documents ({pages} pages; {described}), "
+                f"Extraction, {name}, {kind} PDF: {len(documents)} documents ({pages} pages; {described}; "
+                f"seed {args.seed}), "
                 f"pages read in {reading[kind]:.1f} s"
             )
             if isinstance(extractor, str):

@@ -14,6 +14,7 @@ from shared.config.base import PLACEHOLDER_SECRET, AuthMode, Environment
 from shared.config.environments import PROFILES, EnvironmentProfile, profile
 from shared.config.providers import (
     DEFAULT_LABELS,
+    PREBUILT_EXTRACTION_MODELS,
     AzureOpenAISettings,
     EmbeddingsProviderName,
     EmbeddingsSettings,
@@ -154,6 +155,7 @@ def get_settings() -> Settings:
 __all__ = [
     "DEFAULT_LABELS",
     "PLACEHOLDER_SECRET",
+    "PREBUILT_EXTRACTION_MODELS",
     "PROFILES",
     "AppSettings",
     "AuthMode",

@@ -18,6 +18,11 @@ class OcrProviderName(enum.StrEnum):
     AZURE = "azure"  # Azure AI Document Intelligence
 
 
+# Document Intelligence's prebuilt models that extraction maps onto schema fields (v4.0 has no
+# business card model any more); their fields are catalogued in shared/extraction/prebuilt_fields.py.
+PREBUILT_EXTRACTION_MODELS = ("prebuilt-invoice", "prebuilt-receipt", "prebuilt-idDocument")
+
+
 class EmbeddingsProviderName(enum.StrEnum):
     LOCAL = "local"
     OPENAI = "openai"
@@ -63,6 +68,31 @@ class OcrSettings(BaseSettings):
     azure_max_pages: int = Field(2000, alias="AZURE_DOCUMENT_INTELLIGENCE_MAX_PAGES", ge=1)
     azure_pages_per_request: int = Field(50, alias="AZURE_DOCUMENT_INTELLIGENCE_PAGES_PER_REQUEST", ge=1)
     azure_polling_seconds: float = Field(1.0, alias="AZURE_DOCUMENT_INTELLIGENCE_POLLING_SECONDS", gt=0)
+    # label:model pairs: documents classified with the label have their schemas' fields read by the
+    # prebuilt model first, where one of its fields matches. Empty: no prebuilt model is used.
+    azure_extraction_models: str = Field(
+        "invoice:prebuilt-invoice,receipt:prebuilt-receipt",
+        alias="AZURE_DOCUMENT_INTELLIGENCE_EXTRACTION_MODELS",
+    )
+
+    @field_validator("azure_extraction_models")
+    @classmethod
+    def _known_extraction_models(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            label, _, model = (item.strip() for item in entry.partition(":"))
+            if not label or model not in PREBUILT_EXTRACTION_MODELS:
+                raise ValueError(
+                    f"AZURE_DOCUMENT_INTELLIGENCE_EXTRACTION_MODELS: {entry!r} is not label:model with a "
+                    f"model among {', '.join(PREBUILT_EXTRACTION_MODELS)}"
+                )
+        return value
+
+    def extraction_models(self) -> dict[str, str]:
+        """The prebuilt model per classification label; none without a Document Intelligence endpoint."""
+        if not self.azure_endpoint:
+            return {}
+        pairs = (entry.partition(":") for entry in self.azure_extraction_models.split(",") if entry.strip())
+        return {label.strip(): model.strip() for label, _, model in pairs}
 
 
 class EmbeddingsSettings(BaseSettings):

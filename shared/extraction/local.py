@@ -39,6 +39,7 @@ from shared.extraction.local_rows import (
     token_tables,
 )
 from shared.extraction.types import Evidence, FieldSpec, FieldValue, FoundStatus, PageText
+from shared.extraction.words import GENERIC, field_name, field_text, gloss, words
 
 Embed = Callable[[list[str]], npt.NDArray[np.floating]]
 
@@ -53,7 +54,6 @@ BARE_CURRENCY = 0.9
 # Candidates of other values within this score of the best make the best less certain.
 _MARGIN = 0.2
 _LABEL_TRIM = " \t:#.-\u2013=>|"
-_WORD = re.compile(r"[^\W_]+|#|n°")
 
 # Kinds of candidate, and how far a pattern alone can be trusted to be of that kind.
 _STRENGTH = {
@@ -78,27 +78,6 @@ _COMPATIBLE: dict[str, dict[str, float]] = {
     },
 }  # fmt: skip
 
-# Label words of German and French documents, in the English the field names are mostly written in.
-# Keys of five letters or more are also found inside compounds ("Rechnungsdatum").
-_GLOSS = {
-    "zwischensumme": "subtotal", "rechnung": "invoice", "nummer": "number", "datum": "date",
-    "fälligkeit": "due", "fällig": "due", "faellig": "due", "zahlbar": "payable due", "betrag": "amount",
-    "gesamt": "total amount", "summe": "total", "netto": "net", "brutto": "gross", "steuer": "tax",
-    "kunden": "customer", "kunde": "customer", "bestell": "order", "auftrag": "order", "liefer": "delivery",
-    "menge": "quantity", "anzahl": "quantity", "einzelpreis": "unit price", "preis": "price",
-    "beschreibung": "description", "bezeichnung": "description", "artikel": "item", "leistung": "item",
-    "telefon": "phone", "facture": "invoice", "montant": "amount", "échéance": "due date",
-    "mwst": "vat tax", "ust": "vat tax", "tva": "vat tax", "nr": "number", "no": "number", "#": "number",
-    "n°": "number", "num": "number", "qty": "quantity", "amt": "amount", "inv": "invoice",
-    "ref": "reference", "tel": "phone", "pos": "item", "stk": "quantity", "vat": "vat tax",
-    "auftraggeber": "client", "auftragnehmer": "service provider", "monatlich": "monthly", "vergütung": "fee",
-    "rechnungsbetrag": "invoice total", "payable": "total",
-}  # fmt: skip
-_IGNORED = frozenset({
-    "a", "an", "and", "the", "of", "for", "to", "in", "on", "by", "is", "be", "this", "der", "die", "das",
-    "des", "le", "la", "de", "du", "our", "your", "what", "which",
-})  # fmt: skip
-_GENERIC = frozenset({"date", "datum", "amount", "betrag", "number", "value", "field"})
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 _VAT = re.compile(
     r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI) ?(?P<body>[0-9A-Z][0-9A-Z .]{6,16}[0-9A-Z])\b"
@@ -209,15 +188,15 @@ class LocalExtractor:
         ]
         if not pairs:
             return {}
-        field_texts = [_field_text(spec) for spec in fields]
-        contexts = sorted({_gloss(candidates[c].context) for _, c in pairs})
+        field_texts = [field_text(spec) for spec in fields]
+        contexts = sorted({gloss(candidates[c].context) for _, c in pairs})
         similarity = self._similarity(field_texts, contexts)
         index = {context: i for i, context in enumerate(contexts)}
-        field_words = [(_words(_name(spec)), _words(_field_text(spec))) for spec in fields]
+        field_words = [(words(field_name(spec)), words(field_text(spec))) for spec in fields]
         scores = {}
         for f, c in pairs:
             spec, candidate = fields[f], candidates[c]
-            semantic = similarity[f, index[_gloss(candidate.context)]]
+            semantic = similarity[f, index[gloss(candidate.context)]]
             lexical = _overlap(*field_words[f], candidate.label, candidate.kind)
             match = _COMPATIBLE[spec.type][candidate.kind] * candidate.near * (0.5 * semantic + 0.5 * lexical)
             scores[f, c] = float(match)
@@ -341,12 +320,12 @@ class LocalExtractor:
         score of the columns taken (0 when fewer than half of the sub-fields found a column)."""
         if not columns or not header:
             return {}, 0.0
-        names = [_field_text(sub) for sub in columns]
-        heads = [_gloss(cell.text) for cell in header]
+        names = [field_text(sub) for sub in columns]
+        heads = [gloss(cell.text) for cell in header]
         similarity = self._similarity(names, heads)
         scored = []
         for i, sub in enumerate(columns):
-            name_words, text_words = _words(_name(sub)), _words(_field_text(sub))
+            name_words, text_words = words(field_name(sub)), words(field_text(sub))
             for j, cell in enumerate(header):
                 lexical = _overlap(name_words, text_words, cell.text, "text", generic=False)
                 scored.append((0.5 * float(similarity[i, j]) + 0.5 * lexical, i, j))
@@ -582,15 +561,15 @@ def _enum_candidates(page: PageText, spec: FieldSpec) -> list[Candidate]:
     """Each declared value of an enum field written on the page as a word of its own."""
     out = []
     for value in spec.values:
-        words = [re.escape(w) for w in value.split()]
-        if not words:
+        parts = [re.escape(w) for w in value.split()]
+        if not parts:
             continue
-        pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", re.IGNORECASE)
         for match in pattern.finditer(page.text):
             label, quote_start, near = _label(page.text, match.start(), match.end(), [])
             out.append(
                 Candidate("enum", page.page_no, match.start(), match.end(), match.group(),
-                          label or f"{_name(spec)} {value}", quote_start, _STRENGTH["enum"], near if label else 0.8)
+                          label or f"{field_name(spec)} {value}", quote_start, _STRENGTH["enum"], near if label else 0.8)
             )  # fmt: skip
     return out
 
@@ -630,9 +609,9 @@ def _label(text: str, start: int, end: int, found: Sequence[tuple[str, int, int]
         return "", start, 1.0
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
-    words = _word_above(text, (above_start, above_end), (line_start, line_end), start)
-    if words:
-        return words, start, 0.8
+    heading = _word_above(text, (above_start, above_end), (line_start, line_end), start)
+    if heading:
+        return heading, start, 0.8
     near = 0.9 if len(line_cells(text, above_start, above_end)) == 1 else 0.8
     return _label_above(text, (above_start, above_end), start - line_start, end - line_start), start, near
 
@@ -706,39 +685,6 @@ def _de_vat_valid(body: str) -> bool:
     return (11 - product) % 10 == int(body[8])
 
 
-# --- words -----------------------------------------------------------------------------------------
-
-
-def _name(spec: FieldSpec) -> str:
-    return re.sub(r"[_\-]+", " ", spec.name)
-
-
-def _field_text(spec: FieldSpec) -> str:
-    name = _name(spec)
-    return f"{name}. {spec.description}" if spec.description else name
-
-
-def _gloss(text: str) -> str:
-    """`text` followed by the English of the label words it holds."""
-    extra = []
-    for word in _WORD.findall(text.casefold()):
-        rest = word
-        for key in sorted(_GLOSS, key=len, reverse=True):
-            if (len(key) >= 5 and key in rest) or key == rest:
-                extra.append(_GLOSS[key])
-                rest = rest.replace(key, " ")
-    return f"{text} ({' '.join(extra)})" if extra else text
-
-
-def _words(text: str) -> set[str]:
-    words = set()
-    for word in _WORD.findall(values.fold(_gloss(text))):
-        if word in _IGNORED or word.isdigit():
-            continue
-        words.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
-    return words
-
-
 def _overlap(
     name_words: set[str], text_words: set[str], label: str, kind: str, *, generic: bool = True
 ) -> float:
@@ -746,17 +692,17 @@ def _overlap(
     the share of the label's words that the name or description holds. Words that only say the type
     ("date", "amount") do not count when there are others: "Delivery date" does not name a due date.
     A candidate without a label is judged by how its field names its kind, at half weight."""
-    label_words = _words(label)
+    label_words = words(label)
     if not label_words:
-        kind_words = _words(_KIND_WORDS[kind])
+        kind_words = words(_KIND_WORDS[kind])
         if not kind_words or not name_words:
             return 0.0
         named = len(name_words & kind_words) / len(name_words)
         return 0.5 * max(named, len(kind_words & text_words) / len(kind_words))
-    plain = generic and label_words <= _GENERIC and label_words <= name_words
+    plain = generic and label_words <= GENERIC and label_words <= name_words
     if generic:
-        name_words = (name_words - _GENERIC) or name_words
-        label_words = (label_words - _GENERIC) or label_words
+        name_words = (name_words - GENERIC) or name_words
+        label_words = (label_words - GENERIC) or label_words
     named = len(name_words & label_words) / len(name_words) if name_words else 0.0
     if plain:
         # A label that says only the type ("Date:") half names a field of that type.

@@ -21,6 +21,11 @@ class EvidenceOut(Schema):
     )
 
 
+class FieldSourceOut(Schema):
+    provider: str
+    model: str
+
+
 class FieldResultOut(Schema):
     name: str
     value: Any = Field(description="The corrected value if a person corrected it, else the one found.")
@@ -29,6 +34,11 @@ class FieldResultOut(Schema):
     evidence: list[EvidenceOut]
     raw: str | None = Field(None, description="The text as found, when it could not be read as its type.")
     items: list[list[FieldResultOut]] | None = Field(None, description="A list field's rows, cell by cell.")
+    source: FieldSourceOut | None = Field(
+        None,
+        description="The provider and model that found the value, when the extraction combined several "
+        "(a Document Intelligence prebuilt model first, the extraction provider for the rest).",
+    )
     found_value: Any = Field(None, description="What the extractor found, kept when a person corrected it.")
     reviewed_by: str | None = Field(None, description="Who reviewed it (their user id).")
     reviewed_at: dt.datetime | None = None

@@ -37,6 +37,8 @@ def stored(value: FieldValue, threshold: float) -> dict[str, Any]:
         "evidence": [asdict(e) | {"bbox": list(e.bbox) if e.bbox else None} for e in value.evidence],
         "raw": value.raw,
     }
+    if value.source is not None:
+        kept["source"] = {"provider": value.source[0], "model": value.source[1]}
     if value.items:
         kept["items"] = [[stored(cell, threshold) for cell in row] for row in value.items]
     return kept
@@ -98,6 +100,7 @@ def _field_view(field: dict[str, Any], review: ExtractionReview | None) -> Field
         status=field["status"],
         evidence=field["evidence"],
         raw=field.get("raw"),
+        source=field.get("source"),
         items=[[_field_view(cell, None) for cell in row] for row in items] if items else None,
     )
     if review is None:

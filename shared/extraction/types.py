@@ -74,6 +74,8 @@ class FieldValue:
     evidence: tuple[Evidence, ...] = ()
     raw: str | None = None
     items: tuple[tuple[FieldValue, ...], ...] = field(default=())  # list fields: one tuple per row
+    # (provider, model) that found it, where an extraction combines several (a prebuilt model first).
+    source: tuple[str, str] | None = None
 
 
 class Extractor(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -20,7 +20,7 @@ from typing import Any
 from dateutil import parser as date_parser
 
 from shared.extraction import patterns
-from shared.extraction.types import Evidence, FieldSpec, FieldValue
+from shared.extraction.types import Evidence, FieldSpec, FieldValue, FoundStatus
 
 # Longer than any value a field holds; a longer text is not read, only kept for review.
 MAX_RAW = 2000
@@ -111,6 +111,23 @@ def field_value(
 
 def not_found(spec: FieldSpec) -> FieldValue:
     return FieldValue(spec.name, None, 0.0, "not_found")
+
+
+def list_value(spec: FieldSpec, items: Sequence[tuple[FieldValue, ...]]) -> FieldValue:
+    """A list field's value from its rows of cells: the rows as {column: value}, every cell's quote
+    once, the cells' mean confidence, and needs_review when any cell does."""
+    if not items:
+        return not_found(spec)
+    cells = [cell for item in items for cell in item if cell.status != "not_found"]
+    quotes: list[Evidence] = []
+    for cell in cells:
+        for quote in cell.evidence:
+            if quote not in quotes:
+                quotes.append(quote)
+    status: FoundStatus = "needs_review" if any(c.status == "needs_review" for c in cells) else "found"
+    confidence = round(sum(c.confidence for c in cells) / len(cells), 3) if cells else 0.0
+    rows = [{cell.name: cell.value for cell in item} for item in items]
+    return FieldValue(spec.name, rows, confidence, status, tuple(quotes), items=tuple(items))
 
 
 # --- dates -------------------------------------------------------------------------------------------

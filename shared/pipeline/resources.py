@@ -4,6 +4,7 @@ on first use and kept for the process, so an OCR worker never loads the language
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,7 +14,11 @@ from shared.extraction.types import Extractor
 from shared.providers.embeddings import EmbeddingProvider, get_embedding_provider
 from shared.providers.llm import AnalysisProvider, get_analysis_provider
 from shared.providers.ocr import OcrProvider, get_ocr_provider
+from shared.providers.ocr.factory import get_document_intelligence
 from shared.providers.storage import BlobStore
+
+if TYPE_CHECKING:
+    from shared.providers.ocr.azure import AzureDocumentIntelligenceProvider
 
 
 class Resources:
@@ -32,6 +37,14 @@ class Resources:
     @cached_property
     def analyzer(self) -> AnalysisProvider:
         return get_analysis_provider(self.settings, self.embeddings)
+
+    def prebuilt_model(self, label: str | None) -> str | None:
+        """The Document Intelligence prebuilt model that reads documents classified `label`, if any."""
+        return self.settings.ocr.extraction_models().get(label) if label else None
+
+    @cached_property
+    def document_intelligence(self) -> AzureDocumentIntelligenceProvider:
+        return get_document_intelligence(self.settings.ocr)
 
     @cached_property
     def extractor(self) -> Extractor:

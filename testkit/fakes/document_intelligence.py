@@ -15,7 +15,9 @@ service's `pages[].lines`, `words` (a line's box split in proportion to its char
 with the line's confidence), `spans` into `content`, and `paragraphs`. prebuilt-layout adds `tables`
 (visual rows of two or more aligned text boxes) and, with outputContentFormat=markdown, markdown
 `content` with HTML tables and `<!-- PageBreak -->` between pages. PDF pages are measured in inches,
-images in pixels, as the service does.
+images in pixels, as the service does. The prebuilt extraction models (prebuilt-invoice,
+prebuilt-receipt, prebuilt-idDocument) read pages as prebuilt-layout does and add `documents`, whose
+labelled fields testkit/fakes/prebuilt_documents.py finds in that same result.
 
 Faults are queued with `throttle`, `server_error`, `reject` and `fail_operation`; every request is
 recorded (method, path, query, headers, arrival time) in `requests`.
@@ -40,10 +42,11 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.providers.ocr.base import OcrLine, reading_order
+from testkit.fakes import prebuilt_documents
 from testkit.fakes.http import Hold, HttpFake, JsonHandler
 
 API_VERSION = "2024-11-30"
-MODELS = ("prebuilt-read", "prebuilt-layout")
+MODELS = ("prebuilt-read", "prebuilt-layout", *prebuilt_documents.MODELS)
 LAYOUT = "prebuilt-layout"
 
 Phase = Literal["submit", "poll"]
@@ -467,7 +470,8 @@ class _Content:
 
 def build_analyze_result(model_id: str, pages: list[ReadPage], *, markdown: bool) -> dict[str, Any]:
     """An AnalyzeResult (REST names) for pages read by local OCR."""
-    layout = model_id == LAYOUT
+    extraction = model_id in prebuilt_documents.MODELS
+    layout = model_id == LAYOUT or extraction  # the extraction models see tables as layout does
     content = _Content()
     out_pages: list[dict[str, Any]] = []
     paragraphs: list[dict[str, Any]] = []
@@ -512,6 +516,8 @@ def build_analyze_result(model_id: str, pages: list[ReadPage], *, markdown: bool
     }
     if layout:
         result["tables"] = tables
+    if extraction:
+        result["documents"] = prebuilt_documents.documents(model_id, result)
     return result
 
 

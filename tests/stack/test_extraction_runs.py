@@ -180,3 +180,31 @@ def test_a_completed_extraction_is_announced_to_webhooks_without_its_values(user
         assert INVOICE.truth["invoice number"].encode() not in request["body"], "values are read with the API"
     finally:
         receiver.stop()
+
+
+def test_a_run_by_label_extracts_the_callers_documents_with_that_label_and_no_others(user_factory) -> None:
+    owner, neighbour = user_factory(None), user_factory(None)
+    invoice_id = _upload_invoice(owner, uuid.uuid4().hex)
+    label = owner.http.get(f"/api/v1/documents/{invoice_id}/results").json()["classification"]["label"]
+    letter = owner.upload(
+        "letter.pdf",
+        documents.text_pdf(
+            [
+                "Dear Ms Okafor,\nthank you for your kind letter of last week. We were delighted to hear from "
+                "you and hope to visit the museum together in the spring.\nWith warm regards,\nPeter"
+            ]
+        ),
+    ).json()["id"]
+    assert owner.wait_for(letter)["status"] == "ready"
+    assert owner.http.get(f"/api/v1/documents/{letter}/results").json()["classification"]["label"] != label
+    neighbours_invoice = _upload_invoice(neighbour, uuid.uuid4().hex)
+    schema = _schema(owner, f"By label run {uuid.uuid4().hex[:6]}")
+
+    run = owner.http.post(f"/api/v1/schemas/{schema['id']}/runs", json={"label": label})
+    assert run.status_code == 202, run.text
+    assert [job["document_id"] for job in run.json()["jobs"]] == [invoice_id]
+    (extraction,) = _extractions(owner, invoice_id)
+    assert extraction["schema_id"] == schema["id"]
+    assert owner.http.get(f"/api/v1/documents/{letter}/extractions").json()["items"] == []
+    theirs = neighbour.http.get(f"/api/v1/documents/{neighbours_invoice}/extractions").json()["items"]
+    assert theirs == []

@@ -237,3 +237,49 @@ def test_a_rerun_that_fails_leaves_what_the_document_showed(cancelling: Cancelli
     assert after["outputs"] == before
     _serves(owner, after, "gambrel")
     assert _stored(cancelling.engine, ai["id"]) == dict.fromkeys(OUTPUT_TABLES, 0)
+
+
+def test_a_schemas_job_is_cancelled_mid_extraction_and_retried_to_completion(cancelling: Cancelling) -> None:
+    owner = ApiUser(cancelling.stack.api_url, "schema-canceller")
+    document = _ready(owner, "bollard")
+    made = owner.http.post(
+        "/api/v1/schemas",
+        json={
+            "name": "Held extraction",
+            "fields": [{"name": "archive name", "type": "text", "description": "what the archive is called"}],
+        },
+    )
+    assert made.status_code == 201, made.text
+    hold = cancelling.openai.holds["chat"]
+    held = hold.held
+    hold.arm()
+    run = owner.http.post(
+        f"/api/v1/schemas/{made.json()['id']}/runs", json={"document_ids": [document["id"]]}
+    )
+    assert run.status_code == 202, run.text
+    (job,) = run.json()["jobs"]
+    assert job["kind"] == "schemas"
+    hold.wait_until_held(held + 1)  # the extraction's chat call is held
+
+    cancelled = owner.http.post(f"/api/v1/jobs/{job['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    assert owner.http.get(f"/api/v1/documents/{document['id']}/extractions").json()["items"] == []
+    shown = owner.wait_for(document["id"])
+    assert shown["outputs"] == document["outputs"]  # what the document showed is still served
+
+    hold.release()  # the abandoned call returns now, into a step that may no longer write
+
+    retried = owner.http.post(f"/api/v1/jobs/{job['id']}/retry")
+    assert retried.status_code == 202, retried.text
+    deadline = time.monotonic() + 120
+    while (again := owner.http.get(f"/api/v1/jobs/{retried.json()['id']}").json())["status"] != "succeeded":
+        assert time.monotonic() < deadline and again["status"] in ("queued", "running"), again
+        time.sleep(0.3)
+    (extraction,) = owner.http.get(f"/api/v1/documents/{document['id']}/extractions").json()["items"]
+    assert extraction["provider"] == "openai" and extraction["fields"][0]["name"] == "archive name"
+    with cancelling.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT count(*) FROM extraction_results WHERE document_id = :document"),
+            {"document": document["id"]},
+        ).scalar_one()
+    assert rows == 1  # the retried attempt's; the cancelled one wrote nothing

@@ -8,8 +8,6 @@ each page goes to blob storage under the job's prefix.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -22,8 +20,9 @@ from shared.jobs.step import Finalizer, JobRef, Step
 from shared.models import Document, Page
 from shared.pipeline.extract import ExtractedPage, UnreadableDocument, open_document
 from shared.pipeline.resources import Resources
+from shared.pipeline.steps.original import local_original
 from shared.pipeline.text import storable
-from shared.providers.storage import BlobNotFound, BlobStoreUnavailable
+from shared.providers.storage import BlobStoreUnavailable
 
 
 class ExtractStep(Step):
@@ -51,10 +50,7 @@ class ExtractStep(Step):
             content_type, blob_key = document.content_type, document.blob_key
             stored = session.scalar(select(func.max(Page.page_no)).where(Page.job_id == ctx.job_id)) or 0
 
-        spool = Path(tempfile.mkdtemp(prefix="extract-", dir=_spool_dir(ctx)))
-        local = spool / "original"
-        try:
-            self._download(blob_key, local)
+        with local_original(ctx, self.storage, blob_key) as local:
             try:
                 reader = open_document(
                     local, content_type, self.resources.ocr, ctx.settings.ocr, ctx.settings.limits
@@ -70,19 +66,7 @@ class ExtractStep(Step):
                 raise PermanentJobError(exc.code, exc.message) from exc
             finally:
                 reader.close()
-        finally:
-            for leftover in spool.iterdir():
-                leftover.unlink(missing_ok=True)
-            spool.rmdir()
         return None
-
-    def _download(self, key: str, target: Path) -> None:
-        try:
-            self.storage.download_to(key, target)
-        except BlobNotFound as exc:
-            raise PermanentJobError("original_missing", "The uploaded file is missing from storage.") from exc
-        except (BlobStoreUnavailable, OSError) as exc:
-            raise TransientJobError("storage_unavailable", f"Blob storage could not be read: {exc}") from exc
 
     def _store(self, ctx: JobContext, page: ExtractedPage, total: int) -> None:
         # Written before the page row: a stored page always has its provider output beside it.
@@ -119,9 +103,3 @@ class ExtractStep(Step):
             raise TransientJobError(
                 "storage_unavailable", f"Blob storage could not be written: {exc}"
             ) from exc
-
-
-def _spool_dir(ctx: JobContext) -> Path:
-    directory = ctx.settings.spool_dir
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory

@@ -4,6 +4,7 @@ version it was read against and the provider that read it."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,12 +12,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.events import service as events
-from shared.extraction import results
+from shared.extraction import prebuilt, results
 from shared.extraction.definitions import Definition
-from shared.extraction.types import Line, PageText
+from shared.extraction.types import Extractor, FieldSpec, Line, PageText
 from shared.jobs.context import JobContext
+from shared.jobs.errors import PermanentJobError
 from shared.jobs.step import Finalizer, JobRef, Step
 from shared.models import (
+    AiResult,
+    Document,
     DocumentSchema,
     ExtractionResult,
     ExtractionSchema,
@@ -25,6 +29,11 @@ from shared.models import (
     Page,
 )
 from shared.pipeline.resources import Resources
+from shared.pipeline.steps.original import local_original
+from shared.providers.errors import ProviderRejected
+
+log = logging.getLogger(__name__)
+_PAGED = frozenset({"application/pdf", "image/tiff"})
 
 
 class SchemasStep(Step):
@@ -38,6 +47,12 @@ class SchemasStep(Step):
         classified_by = ctx.require_input()
         with ctx.read() as session:
             pages_job = session.scalar(select(Job.depends_on_id).where(Job.id == classified_by))
+            label = session.scalar(
+                select(AiResult.classification_label).where(AiResult.job_id == classified_by)
+            )
+            original = session.execute(
+                select(Document.blob_key, Document.content_type).where(Document.id == ctx.document_id)
+            ).one_or_none()
             pages = [_page(row) for row in session.scalars(
                 select(Page).where(Page.job_id == pages_job).order_by(Page.page_no)
             )]  # fmt: skip
@@ -54,12 +69,17 @@ class SchemasStep(Step):
                 .where(DocumentSchema.document_id == ctx.document_id)
                 .order_by(ExtractionSchema.created_at)
             ).all()
-        extractor = self.resources.extractor
+        if original is None:
+            raise PermanentJobError("document_missing", "The document was deleted.")
+        model_id = self.resources.prebuilt_model(label)
+        readers = _Prebuilt(self.resources, ctx, model_id, (original[0], original[1]), len(pages))
         found: list[dict[str, Any]] = []
         for done, (schema_id, version, stored_definition) in enumerate(wanted, start=1):
             ctx.ensure_owned()  # a cancelled job stops between schemas
             definition = Definition.model_validate(stored_definition)
-            values = extractor.extract(pages, list(definition.specs()))
+            specs = list(definition.specs())
+            extractor = readers.extractor_for(specs)
+            values = extractor.extract(pages, specs)
             found.append(
                 {
                     "job_id": ctx.job_id,
@@ -92,6 +112,47 @@ class SchemasStep(Step):
             events.extraction_completed(session, ctx.document_id, ctx.job_id, summary)
 
         return finalize
+
+
+class _Prebuilt:
+    """The document's prebuilt model, asked once per job and only when a schema has a field it
+    answers; a model that rejects the document leaves every field to the extraction provider."""
+
+    def __init__(
+        self,
+        resources: Resources,
+        ctx: JobContext,
+        model_id: str | None,
+        original: tuple[str, str],
+        page_count: int,
+    ) -> None:
+        self._resources, self._ctx = resources, ctx
+        self._model_id = model_id
+        self._blob_key, self._content_type = original
+        self._page_count = page_count
+        self._analysis: dict[str, Any] | None = None
+
+    def extractor_for(self, specs: list[FieldSpec]) -> Extractor:
+        fallback = self._resources.extractor
+        if self._model_id is None or not prebuilt.matches_any(specs, self._model_id):
+            return fallback
+        if self._analysis is None:
+            self._analysis = self._analyze(self._model_id)
+        if not self._analysis:
+            return fallback
+        return prebuilt.PrebuiltExtractor(self._model_id, self._analysis, fallback)
+
+    def _analyze(self, model_id: str) -> dict[str, Any]:
+        service = self._resources.document_intelligence
+        # Multi-page files are read as far as one request goes: invoices and receipts are short.
+        paged = self._content_type.split(";")[0].strip().lower() in _PAGED
+        pages = range(1, min(self._page_count, service.pages_per_request) + 1) if paged else None
+        with local_original(self._ctx, self._resources.storage, self._blob_key) as local:
+            try:
+                return service.prebuilt(model_id, local, list(pages) if pages else None)
+            except ProviderRejected as exc:
+                log.warning("%s did not read document %s: %s", model_id, self._ctx.document_id, exc)
+                return {}
 
 
 def _page(row: Page) -> PageText:

@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.extraction import evidence, values
-from shared.extraction.types import Evidence, FieldSpec, FieldValue, FoundStatus, PageText
+from shared.extraction.types import FieldSpec, FieldValue, PageText
 from shared.providers import usage
 from shared.providers.errors import ProviderError, ProviderKind, ProviderRejected, ProviderUnavailable
 from shared.providers.openai_client import SERVICE_NAMES, build_client, chat_model, provider_errors
@@ -291,7 +291,7 @@ class OpenAIExtractor:
             item = tuple(_scalar_value(sub, cells.get(sub.name), by_number, conv) for sub in columns)
             if any(cell.status != "not_found" for cell in item):
                 items.append(item)
-        return _rows(spec, items)
+        return values.list_value(spec, items)
 
 
 def _scalar_value(
@@ -322,28 +322,13 @@ def _scalar_value(
     return values.field_value(spec, raw, QUOTE_HOLDS_VALUE if holds else QUOTE_VERIFIED, (verified,), conv)
 
 
-def _rows(spec: FieldSpec, items: Sequence[tuple[FieldValue, ...]]) -> FieldValue:
-    if not items:
-        return values.not_found(spec)
-    cells = [cell for item in items for cell in item if cell.status != "not_found"]
-    quotes: list[Evidence] = []
-    for cell in cells:
-        for quote in cell.evidence:
-            if quote not in quotes:
-                quotes.append(quote)
-    status: FoundStatus = "needs_review" if any(c.status == "needs_review" for c in cells) else "found"
-    confidence = round(sum(c.confidence for c in cells) / len(cells), 3)
-    rows = [{cell.name: cell.value for cell in item} for item in items]
-    return FieldValue(spec.name, rows, confidence, status, tuple(quotes), items=tuple(items))
-
-
 def _merge(spec: FieldSpec, candidates: Sequence[FieldValue]) -> FieldValue:
     """One value from the parts' answers: list rows in reading order; otherwise the first confident
     value, else the best of what there is (most sure, earliest), else not found."""
     if not candidates:
         return values.not_found(spec)
     if spec.type == "list":
-        return _rows(spec, [item for candidate in candidates for item in candidate.items])
+        return values.list_value(spec, [item for candidate in candidates for item in candidate.items])
     for candidate in candidates:
         if candidate.status == "found" and candidate.confidence >= CONFIDENT:
             return candidate

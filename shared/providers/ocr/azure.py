@@ -134,16 +134,29 @@ class AzureDocumentIntelligenceProvider:
                 kind=ProviderKind.OCR,
             )
 
-    def _analyze(self, body: io.IOBase, pages: list[int] | None) -> DocumentOcrResult:
+    def prebuilt(self, model_id: str, path: Path, pages: Sequence[int] | None = None) -> dict[str, Any]:
+        """The AnalyzeResult (REST names) of a prebuilt extraction model (prebuilt-invoice...) for
+        `pages` of the file at `path` (None: all of it): its `documents` hold the model's fields with
+        boxes and confidences."""
+        wanted = sorted(set(pages)) if pages else None
+        self._check_limits(path.stat().st_size, len(wanted) if wanted else 1)
+        with path.open("rb") as body:
+            return self._analyze(body, wanted, model_id=model_id).raw
+
+    def _analyze(
+        self, body: io.IOBase, pages: list[int] | None, *, model_id: str | None = None
+    ) -> DocumentOcrResult:
         from azure.core.exceptions import AzureError
 
+        model = model_id or self.model
+        markdown = self._markdown and model_id is None
         client = self._get_client()
         try:
             poller = client.begin_analyze_document(
-                self.model,
+                model,
                 body,
                 pages=page_ranges(pages) if pages else None,
-                output_content_format="markdown" if self._markdown else None,
+                output_content_format="markdown" if markdown else None,
                 polling_interval=self._settings.azure_polling_seconds,
             )
             result = poller.result()
@@ -151,11 +164,9 @@ class AzureDocumentIntelligenceProvider:
             raise provider_error(exc, self._secret()) from exc
         raw = result.as_dict()
         page_items = raw.get("pages") or []
-        usage.record(PROVIDER, self.model, pages=len(page_items))
+        usage.record(PROVIDER, model, pages=len(page_items))
         dpi = self._settings.render_dpi
-        read = {
-            item["pageNumber"]: document_page(item, raw, dpi, markdown=self._markdown) for item in page_items
-        }
+        read = {item["pageNumber"]: document_page(item, raw, dpi, markdown=markdown) for item in page_items}
         return DocumentOcrResult(pages=read, raw=raw)
 
     def _get_client(self) -> Any:

@@ -147,7 +147,10 @@ function FieldRow({
       <td>
         <StatusBadge status={field.status} label={STATUS_WORDS[field.status] ?? field.status} />
       </td>
-      <td>{field.status === "not_found" ? "–" : `${Math.round(field.confidence * 100)} %`}</td>
+      <td>
+        {field.status === "not_found" ? "–" : `${Math.round(field.confidence * 100)} %`}
+        {field.source && field.status !== "not_found" && <div className="hint">by {field.source.model}</div>}
+      </td>
       <td>
         {evidence ? (
           <Link
