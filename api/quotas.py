@@ -1,8 +1,10 @@
 """Per-user quotas and rate limits, counted in Redis so every API replica enforces the same numbers.
 
-Requests and uploads per minute use a moving window (no burst at a window edge); bytes per day a fixed
-window charged with each upload's size. When Redis cannot be reached the limits are not enforced (and
-that is logged): a limiter outage must not take the API down with it.
+Requests and uploads per minute use a moving window (no burst at a window edge); bytes per day a
+sliding window counter charged with each upload's size. Each check is one atomic round trip that counts
+the cost only when it fits (a refusal asks once more, for when to come back), so replicas racing cannot
+overshoot and a refused upload uses up nothing. When Redis cannot be reached the limits are not
+enforced (and that is logged): a limiter outage must not take the API down with it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cached_property
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.storage import RedisStorage
-from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+from limits.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 
 from shared.config import QuotaSettings
 from shared.errors import RateLimited
@@ -40,8 +42,8 @@ class Quotas:
         return MovingWindowRateLimiter(self._storage)
 
     @cached_property
-    def _fixed(self) -> FixedWindowRateLimiter:
-        return FixedWindowRateLimiter(self._storage)
+    def _sliding(self) -> SlidingWindowCounterRateLimiter:
+        return SlidingWindowCounterRateLimiter(self._storage)
 
     def check_request(self, user: str) -> None:
         self._take("moving", RateLimitItemPerMinute(self.settings.requests_per_minute), "requests", user, 1,
@@ -56,7 +58,7 @@ class Quotas:
                    "You are asking faster than {limit} questions a minute.", "too_many_questions")  # fmt: skip
 
     def charge_bytes(self, user: str, size: int) -> None:
-        self._take("fixed", RateLimitItemPerDay(self.settings.upload_bytes_per_day), "bytes", user, size,
+        self._take("sliding", RateLimitItemPerDay(self.settings.upload_bytes_per_day), "bytes", user, size,
                    "This upload would pass your {limit:,} bytes a day.", "upload_quota_exceeded")  # fmt: skip
 
     def _take(
@@ -72,11 +74,9 @@ class Quotas:
         if item.amount == 0 or self._redis_url is None:  # turned off, or nowhere to count
             return
         try:
-            limiter: RateLimiter = self._moving if window == "moving" else self._fixed
-            # test() first: a fixed window's hit() counts even the cost it refuses, which would let a
-            # refused upload eat the quota. Two replicas racing may overshoot by one upload; fine.
-            allowed = cost <= item.amount and limiter.test(item, name, user, cost=cost)
-            if not allowed or not limiter.hit(item, name, user, cost=cost):
+            limiter: RateLimiter = self._moving if window == "moving" else self._sliding
+            # Both strategies' hit() is one script that counts the cost only if it fits.
+            if cost > item.amount or not limiter.hit(item, name, user, cost=cost):
                 reset = limiter.get_window_stats(item, name, user).reset_time
                 retry_after = max(1, math.ceil(reset - time.time()))
                 raise RateLimited(message.format(limit=item.amount), retry_after=retry_after, code=code)

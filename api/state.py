@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.publisher import CeleryPublisher
 from api.quotas import Quotas
 from shared.config import Settings
+from shared.db.engine import autocommit_factory
 from shared.documents.service import Intake
 from shared.providers.answers.base import Answerer
 from shared.providers.embeddings import EmbeddingProvider
@@ -64,6 +65,11 @@ class AppState:
     users: UserCache = field(default_factory=lambda: UserCache(ttl_seconds=60))
     _embeddings: EmbeddingProvider | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # For a lone read or write outside the request's unit of work: one round trip, no transaction.
+    autocommit: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.autocommit = autocommit_factory(self.factory)
 
     def embeddings(self) -> EmbeddingProvider:
         """The query embedder, loaded once on first use (search requests arrive on several threads)."""

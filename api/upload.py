@@ -129,7 +129,7 @@ def upload_allowed(request: Request, state: StateDep, user: CurrentUser) -> None
         state.quotas.check_upload(user.subject)
         limit = state.settings.quotas.active_documents
         if limit:
-            with state.factory() as session:
+            with state.autocommit() as session:
                 active = session.execute(
                     select(func.count())
                     .select_from(Document)

@@ -57,6 +57,9 @@ class DatabaseSettings(BaseSettings):
     pool_size: int = Field(5, alias="DB_POOL_SIZE", ge=1)
     max_overflow: int = Field(5, alias="DB_MAX_OVERFLOW", ge=0)
     statement_timeout_ms: int = Field(30_000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0)
+    # Pooled connections are replaced after this long, before idle timeouts on the way (NAT, load
+    # balancers, the server's own) can cut them unseen.
+    pool_recycle_seconds: int = Field(1800, alias="DB_POOL_RECYCLE_SECONDS", ge=30)
     echo: bool = Field(False, alias="DB_ECHO")
 
     def sqlalchemy_url(self) -> str:

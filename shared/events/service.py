@@ -93,6 +93,25 @@ def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, 
     after_commit(session, bell.ring)
 
 
+def run_started(session: Session, run_id: uuid.UUID, kinds: list[str], detail: str) -> None:
+    """`job_changed` for every job of a run that was just started, in one statement. A job that has
+    only started is never announced to webhooks (only final failures are)."""
+    session.execute(
+        text(
+            f"""
+            INSERT INTO events (type, document_id, audience, data)
+            SELECT :type, d.id, {_AUDIENCE},
+                   jsonb_build_object('job_id', j.id, 'document_id', d.id, 'kind', j.kind,
+                                      'status', j.status, 'attempt', 0, 'detail', CAST(:detail AS text))
+            FROM jobs j JOIN documents d ON d.id = j.document_id WHERE j.run_id = :run_id
+            ORDER BY array_position(CAST(:kinds AS text[]), CAST(j.kind AS text))
+            """
+        ),
+        {"type": JOB_CHANGED, "run_id": run_id, "kinds": kinds, "detail": detail},
+    )
+    after_commit(session, bell.ring)
+
+
 def extraction_completed(
     session: Session, document_id: uuid.UUID, job_id: uuid.UUID, schemas: list[dict[str, Any]]
 ) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from shared.db.outbox import enqueue
@@ -44,39 +44,41 @@ def dispatch(session: Session, owner_id: uuid.UUID, queue: str, cap: int) -> int
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"dispatch:{owner_id}:{queue}"},
     )
-    in_flight = session.scalar(
-        select(func.count())
-        .select_from(Job)
-        .join(Document, Document.id == Job.document_id)
-        .where(
-            Document.owner_id == owner_id,
-            Job.queue == queue,
-            Job.status.in_(_IN_FLIGHT),
-            Job.published_at.is_not(None),
-        )
-    )
-    room = cap - (in_flight or 0)
-    if room <= 0:
-        return 0
-    # SKIP LOCKED: a held job another transaction is changing is left for the next dispatch, so a
-    # dispatcher never waits on a row lock (and two can never deadlock on each other's documents).
-    held = session.execute(
-        select(Job.id, Job.kind)
-        .join(Document, Document.id == Job.document_id)
-        .where(
-            Document.owner_id == owner_id,
-            Job.queue == queue,
-            Job.status == JobStatus.QUEUED.value,
-            Job.published_at.is_(None),
-        )
-        .order_by(Job.queued_at, Job.id)
-        .limit(room)
-        .with_for_update(of=Job, skip_locked=True)
+    # After the lock, in a statement of its own: its snapshot sees what the previous holder committed.
+    # Counting what is in flight, choosing the oldest held jobs for the room left (SKIP LOCKED: a held
+    # job another transaction is changing is left for the next dispatch, so a dispatcher never waits on
+    # a row lock and two can never deadlock on each other's documents) and marking them published is
+    # one statement: one round trip however many are published.
+    published = session.execute(
+        text(
+            """
+            WITH held AS (
+                SELECT j.id FROM jobs j JOIN documents d ON d.id = j.document_id
+                WHERE d.owner_id = :owner AND j.queue = :queue AND j.status = :queued
+                  AND j.published_at IS NULL
+                ORDER BY j.queued_at, j.id
+                LIMIT greatest(:cap - (
+                    SELECT count(*) FROM jobs f JOIN documents fd ON fd.id = f.document_id
+                    WHERE fd.owner_id = :owner AND f.queue = :queue AND f.status = ANY(:in_flight)
+                      AND f.published_at IS NOT NULL), 0)
+                FOR UPDATE OF j SKIP LOCKED
+            )
+            UPDATE jobs SET published_at = now() FROM held WHERE jobs.id = held.id
+            RETURNING jobs.id, jobs.kind, jobs.queued_at
+            """
+        ),
+        {
+            "owner": owner_id,
+            "queue": queue,
+            "cap": cap,
+            "queued": JobStatus.QUEUED.value,
+            "in_flight": list(_IN_FLIGHT),
+        },
     ).all()
-    for job_id, kind in held:
-        session.execute(update(Job).where(Job.id == job_id).values(published_at=func.now()))
+    # Messages leave in the order the jobs joined the line.
+    for job_id, kind, _ in sorted(published, key=lambda row: (row.queued_at, row.id)):
         enqueue(session, job_message(kind, queue, job_id))
-    return len(held)
+    return len(published)
 
 
 def held_owners(session: Session, limit: int) -> list[tuple[uuid.UUID, str]]:

@@ -19,21 +19,22 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Boolean, Table, bindparam, case, func, insert, null, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from shared.config import JobSettings
 from shared.db.outbox import enqueue
 from shared.events import service as events
-from shared.jobs.dispatch import queue_time
+from shared.jobs.dispatch import dispatch, queue_time
 from shared.jobs.errors import JobConflict
 from shared.jobs.kinds import catalog
 from shared.jobs.states import TERMINAL_STATUSES, JobStatus, derive_document_status
 from shared.jobs.step import JobRef, job_prefix
 from shared.jobs.transitions import descendants, lock_document, record_event, release
 from shared.messaging.tasks import purge_message
-from shared.models import BlobPurge, Document, Job
+from shared.models import BlobPurge, Document, Job, JobEvent
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,69 @@ def start_run(
         release(session, document_id, queued, settings.dispatch_per_user)
     if previous is not None:  # a new document is `queued` already
         refresh_document(session, document_id)
+    return list(by_kind.values())
+
+
+# A job that can start joins its owner's line now (held: dispatch publishes it when the owner has room).
+_NEW_JOBS = insert(cast(Table, Job.__table__)).values(
+    queued_at=case((bindparam("joins_line", type_=Boolean), queue_time()), else_=null())
+)
+_NEW_JOB_EVENTS = insert(cast(Table, JobEvent.__table__))
+
+
+def start_first_run(
+    session: Session,
+    document_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    run_id: uuid.UUID,
+    kinds: Iterable[str],
+    settings: JobSettings,
+    *,
+    reason: str,
+) -> list[uuid.UUID]:
+    """`start_run` for a document this transaction has just inserted with `run_id` as its run: there is
+    nothing to lock (no one else sees the row yet), end or read, so the jobs, their history, their live
+    events and the dispatch of those that can start take a few statements however many kinds there
+    are. Returns the jobs' ids."""
+    known = catalog()
+    rows: list[dict[str, object]] = []
+    by_kind: dict[str, uuid.UUID] = {}
+    for name in known.order(kinds):
+        kind = known.get(name)
+        parent = by_kind.get(kind.follows) if kind.follows else None
+        if kind.follows is not None and parent is None:
+            raise JobConflict(
+                f"The {name} step reads what {kind.follows} made of this document, which it does not "
+                f"have yet; run {kind.follows} too.",
+                code="input_missing",
+            )
+        by_kind[name] = uuid.uuid4()
+        rows.append(
+            {
+                "id": by_kind[name],
+                "document_id": document_id,
+                "run_id": run_id,
+                "kind": name,
+                "queue": kind.queue,
+                "status": (JobStatus.WAITING if parent else JobStatus.QUEUED).value,
+                "depends_on_id": parent,
+                "max_attempts": settings.max_attempts,
+                "attempts": 0,
+                "progress": 0.0,
+                "joins_line": parent is None,
+            }
+        )
+    if not rows:
+        raise ValueError("a run needs at least one job kind")
+    # Core statements of one shape whatever the rows: compiled once per process, sent as one batch.
+    session.execute(_NEW_JOBS, rows)
+    session.execute(
+        _NEW_JOB_EVENTS,
+        [{"job_id": row["id"], "status": row["status"], "attempt": 0, "detail": reason} for row in rows],
+    )
+    events.run_started(session, run_id, list(by_kind), reason)
+    for queue in sorted({str(row["queue"]) for row in rows if row["status"] == JobStatus.QUEUED.value}):
+        dispatch(session, owner_id, queue, settings.dispatch_per_user)
     return list(by_kind.values())
 
 

@@ -169,7 +169,7 @@ def test_a_folder_needs_recursive_and_parallel_is_bounded(stack: Stack, tmp_path
 def _many(root: Path, count: int) -> dict[str, bytes]:
     tag = uuid.uuid4().hex
     files = {
-        f"part-{n // 10}/file-{n:02}.txt": make.txt(f"File {n} of a long run {tag}") for n in range(count)
+        f"part-{n // 10}/file-{n:03}.txt": make.txt(f"File {n} of a long run {tag}") for n in range(count)
     }
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +219,8 @@ def test_ctrl_c_stops_the_run_with_a_summary(
     stack: Stack, tmp_path: Path, user_factory: Callable[[str | None], ApiUser]
 ) -> None:
     root, logs = tmp_path / "many", tmp_path
-    files = _many(root, 25)
+    # Enough files that the run is surely still going when the signal arrives, however fast uploads are.
+    files = _many(root, 150)
     user = user_factory(None)
     process = _start(stack, user, root, logs)
     _when_uploaded(user, process, 2)
