@@ -73,11 +73,25 @@ def document_deleted(session: Session, document_id: uuid.UUID) -> None:
     after_commit(session, bell.ring)
 
 
-def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, detail: str | None) -> None:
+def job_changed(
+    session: Session,
+    job_id: uuid.UUID,
+    status: str,
+    attempt: int,
+    detail: str | None,
+    *,
+    worker: str | None = None,
+) -> None:
+    """A job's transition: its row in the job's history (job_events) and the live event, in one
+    statement."""
     session.flush()  # a job added in this transaction must be visible to the INSERT ... SELECT
     event_id = session.scalar(
         text(
             f"""
+            WITH history AS (
+                INSERT INTO job_events (job_id, status, attempt, worker, detail)
+                VALUES (:job_id, :status, :attempt, :worker, :detail)
+            )
             INSERT INTO events (type, document_id, audience, data)
             SELECT :type, d.id, {_AUDIENCE},
                    jsonb_build_object('job_id', j.id, 'document_id', d.id, 'kind', j.kind,
@@ -87,7 +101,14 @@ def job_changed(session: Session, job_id: uuid.UUID, status: str, attempt: int, 
             RETURNING id
             """
         ),
-        {"type": JOB_CHANGED, "job_id": job_id, "status": status, "attempt": attempt, "detail": detail},
+        {
+            "type": JOB_CHANGED,
+            "job_id": job_id,
+            "status": status,
+            "attempt": attempt,
+            "detail": detail,
+            "worker": worker,
+        },
     )
     _announce(session, event_id, webhook_catalog.for_job_status(status))
     after_commit(session, bell.ring)

@@ -49,10 +49,15 @@ def latest_run(session: Session, document_id: uuid.UUID) -> uuid.UUID | None:
 def overview(session: Session, document_id: uuid.UUID) -> tuple[list[Job], dict[str, Job]]:
     """(the jobs a person sees, per kind the job whose outputs are current). A person sees, per kind,
     the newest run's job, else the current one: what is being done, or what was done."""
-    run_id = latest_run(session, document_id)
-    rows = session.scalars(
-        select(Job).where(Job.document_id == document_id, or_(Job.run_id == run_id, Job.current))
+    # The newest run's id comes back with each row: one statement for both.
+    newest_run = select(Document.run_id).where(Document.id == document_id).scalar_subquery()
+    found = session.execute(
+        select(Job, newest_run).where(
+            Job.document_id == document_id, or_(Job.run_id == newest_run, Job.current)
+        )
     ).all()
+    run_id = found[0][1] if found else None
+    rows = [job for job, _ in found]
     newest = [job for job in rows if job.run_id == run_id]
     current = {job.kind: job for job in rows if job.current}
     rebuilding = {job.kind for job in newest}

@@ -63,8 +63,14 @@ def _owned(claim: Claim) -> ColumnElement[bool]:
 def claim(session: Session, job_id: uuid.UUID, worker: str, lease_seconds: int) -> Claim | None:
     """queued -> running in one conditional UPDATE. None when the job is not claimable (done,
     cancelled, deleted or taken by another delivery of the same message), which makes duplicates free."""
-    document_id = session.scalar(select(Job.document_id).where(Job.id == job_id))
-    if document_id is None or not lock_document(session, document_id):
+    # The job's document, locked (the lock that serialises its transitions), in one statement.
+    document_id = session.scalar(
+        select(Document.id)
+        .join(Job, Job.document_id == Document.id)
+        .where(Job.id == job_id)
+        .with_for_update(of=Document, key_share=True)
+    )
+    if document_id is None:
         return None
     row = session.execute(
         update(Job)

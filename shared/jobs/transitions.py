@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from shared.events import service as events
 from shared.jobs.dispatch import dispatch, owner_of
 from shared.jobs.states import JobStatus
-from shared.models import Document, Job, JobEvent
+from shared.models import Document, Job
 
 
 def lock_document(session: Session, document_id: uuid.UUID) -> bool:
@@ -37,8 +37,7 @@ def record_event(
     worker: str | None,
     detail: str | None,
 ) -> None:
-    session.add(JobEvent(job_id=job_id, status=status.value, attempt=attempt, worker=worker, detail=detail))
-    events.job_changed(session, job_id, status.value, attempt, detail)
+    events.job_changed(session, job_id, status.value, attempt, detail, worker=worker)
 
 
 def release(session: Session, document_id: uuid.UUID, queues: Iterable[str], cap: int) -> None:
