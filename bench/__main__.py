@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 BENCHMARKS = (
+    "bench.start",
     "bench.upload",
+    "bench.memory",
     "bench.dispatch",
     "bench.ask",
     "bench.follow",
@@ -14,6 +16,7 @@ BENCHMARKS = (
     "bench.ocr",
     "bench.extraction",
     "bench.embeddings",
+    "bench.search",
     "bench.openai_embeddings",
     "bench.azure_ocr",
 )
