@@ -42,6 +42,14 @@ class Job(Base):
             "queue",
             postgresql_where=text("status IN ('queued', 'running', 'retrying')"),
         ),
+        # Fair-share dispatch: a user's oldest held jobs of a queue, in line order (shared/jobs/dispatch.py).
+        Index(
+            "ix_jobs_held",
+            "queue",
+            "queued_at",
+            "id",
+            postgresql_where=text("status = 'queued' AND published_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
