@@ -14,6 +14,7 @@ import hashlib
 import os
 import queue
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -293,6 +294,11 @@ class Uploader:
         ]
         for worker in workers:
             worker.start()
+        with self._interrupt_stops_the_run():
+            self._run(workers)
+        self._settle_the_rest()
+
+    def _run(self, workers: list[threading.Thread]) -> None:
         try:
             first: dict[str, Item] = {}
             for batch in batched(self.items, SHA256_PER_REQUEST):
@@ -309,12 +315,31 @@ class Uploader:
                         self.view.settled(item)
                 self.view.tick()
             self._join(workers, deadline=None)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # asked twice, or SIGTERM: stop waiting for those in flight
             self.interrupted = True
             self._stop.set()
-            with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop waiting for those in flight
-                self._join(workers, deadline=time.monotonic() + 10)
-        self._settle_the_rest()
+
+    @contextlib.contextmanager
+    def _interrupt_stops_the_run(self) -> Iterator[None]:
+        """The first Ctrl-C only asks the run to stop: raised as an exception it could land inside an
+        HTTP call of the main thread, between a lock's acquire and release, and hang the uploads still
+        in flight. The run stops between steps, waits a little for those in flight, and says what it
+        did; a second Ctrl-C stops waiting."""
+
+        def stop(_signum: int, _frame: object) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupted = True
+            self._stop.set()
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _join(self, workers: list[threading.Thread], deadline: float | None) -> None:
         for _ in workers:
@@ -323,6 +348,8 @@ class Uploader:
             while worker.is_alive() and (deadline is None or time.monotonic() < deadline):
                 worker.join(timeout=0.2)  # short waits: Ctrl-C and the periodic view both get through
                 self.view.tick()
+                if deadline is None and self.interrupted:
+                    deadline = time.monotonic() + 10  # those in flight get a little longer
 
     def _settle_the_rest(self) -> None:
         with self._lock:
