@@ -30,6 +30,7 @@ from rich.progress import (
 
 from cli.client import TERMINAL, ApiClient, ApiError
 from cli.follow import follow
+from cli.signals import handling
 from cli.uploader import Failure, Item, Outcome, Uploader, Walk, counts
 
 # Exit statuses: what shells use for "failed" and for "stopped by Ctrl-C".
@@ -102,14 +103,8 @@ def _terminate_as_interrupt() -> Iterator[None]:
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is not threading.main_thread():
+    with handling([signal.SIGTERM], interrupt):
         yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _follow(

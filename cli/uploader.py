@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from cli.client import SHA256_PER_REQUEST, ApiClient, ApiError
+from cli.signals import handling
 
 DEFAULT_PARALLEL = 4
 MAX_PARALLEL = 16
@@ -321,10 +322,10 @@ class Uploader:
 
     @contextlib.contextmanager
     def _interrupt_stops_the_run(self) -> Iterator[None]:
-        """The first Ctrl-C only asks the run to stop: raised as an exception it could land inside an
-        HTTP call of the main thread, between a lock's acquire and release, and hang the uploads still
-        in flight. The run stops between steps, waits a little for those in flight, and says what it
-        did; a second Ctrl-C stops waiting."""
+        """The first Ctrl-C (or SIGTERM) only asks the run to stop: raised as an exception it could land
+        inside an HTTP call of the main thread, between a lock's acquire and release, and hang the
+        uploads still in flight. The run stops between steps, waits a little for those in flight, and
+        says what it did; a second one stops waiting."""
 
         def stop(_signum: int, _frame: object) -> None:
             if self.interrupted:
@@ -332,14 +333,8 @@ class Uploader:
             self.interrupted = True
             self._stop.set()
 
-        if threading.current_thread() is not threading.main_thread():
+        with handling([signal.SIGINT, signal.SIGTERM], stop):
             yield
-            return
-        previous = signal.signal(signal.SIGINT, stop)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def _join(self, workers: list[threading.Thread], deadline: float | None) -> None:
         for _ in workers:
